@@ -84,14 +84,18 @@ class Anvil:
         raise ConfigError(f"anvil did not answer on {self.url} within {timeout:.0f} s")
 
     def stop(self) -> None:
-        if self._process and self._process.poll() is None:
-            self._process.terminate()
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.terminate()
             try:
-                self._process.wait(timeout=5)
+                process.wait(timeout=5)
             except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-        self._process = None
+                process.kill()
+                process.wait()
+        if process.stderr:
+            process.stderr.close()
 
     def __enter__(self) -> Anvil:
         return self.start()
