@@ -75,7 +75,8 @@ def actor(role: str) -> LocalAccount:
 
 def run(chain: Chain) -> dict[str, Any]:
     deployer, requester, app_owner, dataset_owner, pool_owner, relayer = (
-        actor(r) for r in ("deployer", "requester", "app_owner", "dataset_owner", "pool_owner", "relayer")
+        actor(r)
+        for r in ("deployer", "requester", "app_owner", "dataset_owner", "pool_owner", "relayer")
     )
     for account in (deployer, requester, app_owner, dataset_owner, pool_owner, relayer):
         chain.fund_eth(account.address, 100 * 10**18)
@@ -86,7 +87,13 @@ def run(chain: Chain) -> dict[str, Any]:
     pools = chain.contract("WorkerpoolRegistry", deployment.workerpool_registry)
     hub = chain.contract("Hub", deployment.hub)
     rec = Recorder(chain)
-    for contract, name in ((rlc, "RLC"), (apps, "AppRegistry"), (datasets, "DatasetRegistry"), (pools, "WorkerpoolRegistry"), (hub, "Hub")):
+    for contract, name in (
+        (rlc, "RLC"),
+        (apps, "AppRegistry"),
+        (datasets, "DatasetRegistry"),
+        (pools, "WorkerpoolRegistry"),
+        (hub, "Hub"),
+    ):
         rec.names[contract.address] = name
     domain = Domain(chain_id=chain.chain_id, verifying_contract=hub.address)
     scenarios: dict[str, int] = {}
@@ -104,17 +111,52 @@ def run(chain: Chain) -> dict[str, Any]:
 
     # -- registries ------------------------------------------------------------
     checksum = keccak(text="factorial bundle")
-    scenarios["create_app"] = gas(rec.send(apps, "createApp", app_owner, app_owner.address, "factorial", 0, b"", checksum, b""))
+    scenarios["create_app"] = gas(
+        rec.send(
+            apps, "createApp", app_owner, app_owner.address, "factorial", 0, b"", checksum, b""
+        )
+    )
     app = apps.functions.predictApp(app_owner.address, "factorial", 0, b"", checksum, b"").call()
     scenarios["create_app_docker"] = gas(
-        rec.send(apps, "createApp", app_owner, app_owner.address, "sudoku", 1, b"docker.io/nuage/sudoku:1.0.0", keccak(text="sudoku image"), b"")
+        rec.send(
+            apps,
+            "createApp",
+            app_owner,
+            app_owner.address,
+            "sudoku",
+            1,
+            b"docker.io/nuage/sudoku:1.0.0",
+            keccak(text="sudoku image"),
+            b"",
+        )
     )
-    scenarios["create_dataset"] = gas(rec.send(datasets, "createDataset", dataset_owner, dataset_owner.address, "mnist", b"", keccak(text="mnist")))
-    dataset = datasets.functions.predictDataset(dataset_owner.address, "mnist", b"", keccak(text="mnist")).call()
-    scenarios["create_workerpool"] = gas(rec.send(pools, "createWorkerpool", pool_owner, pool_owner.address, "nuage devnet pool"))
+    scenarios["create_dataset"] = gas(
+        rec.send(
+            datasets,
+            "createDataset",
+            dataset_owner,
+            dataset_owner.address,
+            "mnist",
+            b"",
+            keccak(text="mnist"),
+        )
+    )
+    dataset = datasets.functions.predictDataset(
+        dataset_owner.address, "mnist", b"", keccak(text="mnist")
+    ).call()
+    scenarios["create_workerpool"] = gas(
+        rec.send(pools, "createWorkerpool", pool_owner, pool_owner.address, "nuage devnet pool")
+    )
     pool = pools.functions.predictWorkerpool(pool_owner.address, "nuage devnet pool").call()
     rec.send(pools, "setPolicy", pool_owner, pool, 30, 1)
-    spare = apps.functions.predictApp(app_owner.address, "sudoku", 1, b"docker.io/nuage/sudoku:1.0.0", keccak(text="sudoku image"), b"").call()
+    spare = apps.functions.predictApp(
+        app_owner.address,
+        "sudoku",
+        1,
+        b"docker.io/nuage/sudoku:1.0.0",
+        keccak(text="sudoku image"),
+        b"",
+    ).call()
     spare_id = int(spare, 16)
     rec.send(apps, "approve", app_owner, relayer.address, spare_id)
     rec.send(apps, "setApprovalForAll", app_owner, relayer.address, True)
@@ -124,7 +166,9 @@ def run(chain: Chain) -> dict[str, Any]:
     # -- escrow ----------------------------------------------------------------
     rec.send(rlc, "approve", requester, hub.address, 10_000 * NRLC)
     scenarios["deposit"] = gas(rec.send(hub, "deposit", requester, 5_000 * NRLC))
-    scenarios["deposit_approve_and_call"] = gas(rec.send(rlc, "approveAndCall", pool_owner, hub.address, 5_000 * NRLC, b""))
+    scenarios["deposit_approve_and_call"] = gas(
+        rec.send(rlc, "approveAndCall", pool_owner, hub.address, 5_000 * NRLC, b"")
+    )
     rec.send(hub, "depositFor", requester, 1_000 * NRLC, relayer.address)
     rec.send(hub, "withdraw", relayer, 10 * NRLC)
     rec.send(hub, "withdrawTo", relayer, 10 * NRLC, requester.address)
@@ -135,34 +179,85 @@ def run(chain: Chain) -> dict[str, Any]:
         return salt.n.to_bytes(32, "big")  # type: ignore[attr-defined]
 
     salt.n = 0  # type: ignore[attr-defined]
-    app_order = AppOrder(app=app, appprice=NRLC, volume=1000, salt=salt()).signed(app_owner.key, domain)
-    pool_order = WorkerpoolOrder(workerpool=pool, workerpoolprice=NRLC, volume=1000, trust=1, salt=salt()).signed(pool_owner.key, domain)
+    app_order = AppOrder(app=app, appprice=NRLC, volume=1000, salt=salt()).signed(
+        app_owner.key, domain
+    )
+    pool_order = WorkerpoolOrder(
+        workerpool=pool, workerpoolprice=NRLC, volume=1000, trust=1, salt=salt()
+    ).signed(pool_owner.key, domain)
 
     def request(**fields: Any) -> RequestOrder:
-        base = dict(app=app, requester=requester.address, appmaxprice=NRLC, workerpoolmaxprice=NRLC, trust=1, params='{"iexec_args": "10"}', salt=salt())
+        base = dict(
+            app=app,
+            requester=requester.address,
+            appmaxprice=NRLC,
+            workerpoolmaxprice=NRLC,
+            trust=1,
+            params='{"iexec_args": "10"}',
+            salt=salt(),
+        )
         return RequestOrder(**{**base, **fields}).signed(requester.key, domain)
 
     none = DatasetOrder.none()
-    match = lambda a, d, w, r: rec.send(hub, "matchOrders", requester, a.as_tuple(), d.as_tuple(), w.as_tuple(), r.as_tuple())  # noqa: E731
+
+    def match(a: AppOrder, d: DatasetOrder, w: WorkerpoolOrder, r: RequestOrder) -> TxReceipt:
+        args = (a.as_tuple(), d.as_tuple(), w.as_tuple(), r.as_tuple())
+        return rec.send(hub, "matchOrders", requester, *args)
+
     scenarios["match_first"] = gas(match(app_order, none, pool_order, request()))
     scenarios["match_fresh_request"] = gas(match(app_order, none, pool_order, request()))
-    scenarios["match_fresh_request_volume100"] = gas(match(app_order, none, pool_order, request(volume=100)))
-    dataset_order = DatasetOrder(dataset=dataset, datasetprice=NRLC, volume=1000, salt=salt()).signed(dataset_owner.key, domain)
+    scenarios["match_fresh_request_volume100"] = gas(
+        match(app_order, none, pool_order, request(volume=100))
+    )
+    dataset_order = DatasetOrder(
+        dataset=dataset, datasetprice=NRLC, volume=1000, salt=salt()
+    ).signed(dataset_owner.key, domain)
     match(app_order, dataset_order, pool_order, request(dataset=dataset, datasetmaxprice=NRLC))
-    scenarios["match_fresh_request_with_dataset"] = gas(match(app_order, dataset_order, pool_order, request(dataset=dataset, datasetmaxprice=NRLC)))
+    scenarios["match_fresh_request_with_dataset"] = gas(
+        match(app_order, dataset_order, pool_order, request(dataset=dataset, datasetmaxprice=NRLC))
+    )
     compact = request()
-    compact = RequestOrder(**{**compact.message(), "sign": b""}).signed(requester.key, domain, compact=True)
-    scenarios["match_fresh_request_compact_signature"] = gas(match(app_order, none, pool_order, compact))
+    compact = RequestOrder(**{**compact.message(), "sign": b""}).signed(
+        requester.key, domain, compact=True
+    )
+    scenarios["match_fresh_request_compact_signature"] = gas(
+        match(app_order, none, pool_order, compact)
+    )
 
     presigned = request()
     rec.send(hub, "manageRequestOrder", requester, presigned.as_tuple(), int(Operation.SIGN), b"")
     cancelled = request()
     relayed = cancelled.sign_operation(Operation.CLOSE, requester.key, domain)
-    rec.send(hub, "manageRequestOrder", relayer, cancelled.as_tuple(), int(Operation.CLOSE), relayed)
-    rec.send(hub, "manageAppOrder", app_owner, AppOrder(app=app, salt=salt()).as_tuple(), int(Operation.CLOSE), b"")
-    rec.send(hub, "manageDatasetOrder", dataset_owner, DatasetOrder(dataset=dataset, volume=1, salt=salt()).as_tuple(), int(Operation.SIGN), b"")
-    rec.send(hub, "manageWorkerpoolOrder", pool_owner, WorkerpoolOrder(workerpool=pool, salt=salt()).as_tuple(), int(Operation.SIGN), b"")
-    scenarios["match_presigned_request"] = gas(match(app_order, none, pool_order, RequestOrder(**{**presigned.message(), "sign": b""})))
+    rec.send(
+        hub, "manageRequestOrder", relayer, cancelled.as_tuple(), int(Operation.CLOSE), relayed
+    )
+    rec.send(
+        hub,
+        "manageAppOrder",
+        app_owner,
+        AppOrder(app=app, salt=salt()).as_tuple(),
+        int(Operation.CLOSE),
+        b"",
+    )
+    rec.send(
+        hub,
+        "manageDatasetOrder",
+        dataset_owner,
+        DatasetOrder(dataset=dataset, volume=1, salt=salt()).as_tuple(),
+        int(Operation.SIGN),
+        b"",
+    )
+    rec.send(
+        hub,
+        "manageWorkerpoolOrder",
+        pool_owner,
+        WorkerpoolOrder(workerpool=pool, salt=salt()).as_tuple(),
+        int(Operation.SIGN),
+        b"",
+    )
+    scenarios["match_presigned_request"] = gas(
+        match(app_order, none, pool_order, RequestOrder(**{**presigned.message(), "sign": b""}))
+    )
 
     rec.send(hub, "createCategory", deployer, "GPU-S", "small GPU tasks", 1200)
     rec.send(hub, "transferOwnership", deployer, relayer.address)
@@ -175,15 +270,19 @@ def run(chain: Chain) -> dict[str, Any]:
         "meta": {
             "measured_on": "anvil receipts (gasUsed: base cost, calldata and execution)",
             "vyper": vyper.__version__,
-            "anvil": subprocess.run([find_anvil(), "--version"], capture_output=True, text=True).stdout.splitlines()[0],
-            "note": "create_app is the owner's first asset (its ERC-721 balance slot goes from zero)",
+            "anvil": subprocess.run(
+                [find_anvil(), "--version"], capture_output=True, text=True
+            ).stdout.splitlines()[0],
+            "note": "create_app: the owner's first asset (its ERC-721 balance slot starts at zero)",
         },
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=RESULTS, help=f"where to write the JSON (default {RESULTS})")
+    parser.add_argument(
+        "--out", type=Path, default=RESULTS, help=f"where to write the JSON (default {RESULTS})"
+    )
     options = parser.parse_args()
     with Anvil() as node:
         result = run(Chain(node.url))

@@ -72,12 +72,19 @@ def run_demo(console: Console) -> int:
         status.update("registering the factorial app and a workerpool…")
         checksum = keccak(text="factorial bundle")
         created = chain.transact(
-            apps.functions.createApp(app_owner.address, "factorial", 0, b"", checksum, b""), app_owner
+            apps.functions.createApp(app_owner.address, "factorial", 0, b"", checksum, b""),
+            app_owner,
         )
-        app = apps.functions.predictApp(app_owner.address, "factorial", 0, b"", checksum, b"").call()
-        chain.transact(pools.functions.createWorkerpool(pool_owner.address, "demo pool"), pool_owner)
+        app = apps.functions.predictApp(
+            app_owner.address, "factorial", 0, b"", checksum, b""
+        ).call()
+        chain.transact(
+            pools.functions.createWorkerpool(pool_owner.address, "demo pool"), pool_owner
+        )
         pool = pools.functions.predictWorkerpool(pool_owner.address, "demo pool").call()
-        console.print(f"[green]✓[/] app 'factorial' {app} ({created['gasUsed']:,} gas); workerpool {pool}")
+        console.print(
+            f"[green]✓[/] app 'factorial' {app} ({created['gasUsed']:,} gas); workerpool {pool}"
+        )
 
         status.update("depositing RLC into the hub…")
         for account in (requester, pool_owner):
@@ -109,36 +116,51 @@ def run_demo(console: Console) -> int:
             app_owners={app: app_owner.address},
             workerpools={pool: WorkerpoolPolicy(pool_owner.address)},
             free_balances={
-                a.address: hub.functions.balanceOf(a.address).call() for a in (requester, pool_owner)
+                a.address: hub.functions.balanceOf(a.address).call()
+                for a in (requester, pool_owner)
             },
         )
         verdict = check_match(*orders, facts)
         if not verdict.ok:
             console.print(f"[red]✗[/] the orders do not match: {', '.join(verdict.reasons)}")
             return 1
-        console.print("[green]✓[/] app, workerpool and request orders signed (EIP-712); checks pass off chain")
+        console.print(
+            "[green]✓[/] app, workerpool and request orders signed (EIP-712); checks pass off chain"
+        )
 
         status.update("matching on chain…")
-        receipt = chain.transact(hub.functions.matchOrders(*(o.as_tuple() for o in orders)), requester)
+        receipt = chain.transact(
+            hub.functions.matchOrders(*(o.as_tuple() for o in orders)), requester
+        )
         deal = hub.functions.viewDeal(verdict.deal_id).call()
-        console.print(f"[green]✓[/] matchOrders: deal {verdict.deal_id.hex()} ({receipt['gasUsed']:,} gas)")
+        console.print(
+            f"[green]✓[/] matchOrders: deal {verdict.deal_id.hex()} ({receipt['gasUsed']:,} gas)"
+        )
 
     table = Table(title="The deal, as the hub records it", show_header=False)
     fields = [
         ("app", f"{deal[0]} (owner {deal[1]}), {_rlc(deal[2])} per task"),
         ("workerpool", f"{deal[6]} (owner {deal[7]}), {_rlc(deal[8])} per task"),
         ("requester", deal[12]),
-        ("tasks", f"{deal[18]} (indices {deal[17]}..{deal[17] + deal[18] - 1}), category {deal[10]}, trust {deal[9]}"),
+        (
+            "tasks",
+            f"{deal[18]} (indices {deal[17]}..{deal[17] + deal[18] - 1}), "
+            f"category {deal[10]}, trust {deal[9]}",
+        ),
         ("params", deal[15]),
-        ("locked", f"{_rlc(verdict.cost)} from the requester, {_rlc(verdict.stake)} stake from the pool owner"),
+        (
+            "locked",
+            f"{_rlc(verdict.cost)} from the requester, "
+            f"{_rlc(verdict.stake)} stake from the pool owner",
+        ),
         ("per-worker stake", _rlc(deal[19])),
     ]
     for name, value in fields:
         table.add_row(name, str(value))
     console.print(table)
     console.print(
-        f"Done in {time.monotonic() - started:.1f} s. Next (later issues): the pool's scheduler sees "
-        "the deal, workers compute the tasks and Proof-of-Contribution pays them.",
+        f"Done in {time.monotonic() - started:.1f} s. Next (later issues): the pool's scheduler "
+        "sees the deal, workers compute the tasks and Proof-of-Contribution pays them.",
         highlight=False,
     )
     return 0

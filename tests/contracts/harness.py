@@ -136,12 +136,17 @@ class Protocol:
 
     def dataset_order(self, dataset: str, owner: Actor, **fields: Any) -> DatasetOrder:
         order = DatasetOrder(
-            dataset=dataset, volume=fields.pop("volume", 1), salt=fields.pop("salt", self.salt()), **fields
+            dataset=dataset,
+            volume=fields.pop("volume", 1),
+            salt=fields.pop("salt", self.salt()),
+            **fields,
         )
         return order.signed(owner.key, self.domain)
 
     def workerpool_order(self, workerpool: str, owner: Actor, **fields: Any) -> WorkerpoolOrder:
-        order = WorkerpoolOrder(workerpool=workerpool, salt=fields.pop("salt", self.salt()), **fields)
+        order = WorkerpoolOrder(
+            workerpool=workerpool, salt=fields.pop("salt", self.salt()), **fields
+        )
         return order.signed(owner.key, self.domain)
 
     def request_order(self, app: str, requester: Actor, **fields: Any) -> RequestOrder:
@@ -170,11 +175,15 @@ class Protocol:
         dataset_order = DatasetOrder.none()
         if dataset_owner is not None:
             dataset = self.new_dataset(dataset_owner)
-            dataset_order = self.dataset_order(dataset, dataset_owner, datasetprice=price, volume=volume)
+            dataset_order = self.dataset_order(
+                dataset, dataset_owner, datasetprice=price, volume=volume
+            )
         return Deal(
             app=self.app_order(app, app_owner, appprice=price, volume=volume),
             dataset=dataset_order,
-            workerpool=self.workerpool_order(pool, pool_owner, workerpoolprice=price, volume=volume, trust=trust),
+            workerpool=self.workerpool_order(
+                pool, pool_owner, workerpoolprice=price, volume=volume, trust=trust
+            ),
             request=self.request_order(
                 app,
                 requester,
@@ -200,15 +209,21 @@ class Protocol:
         hashes = [deal.app.hash(domain), deal.workerpool.hash(domain), deal.request.hash(domain)]
         if not deal.dataset.is_none:
             hashes.append(deal.dataset.hash(domain))
-        owner, stake_ratio, scheduler_ratio = self.workerpools.workerpoolPolicy(deal.workerpool.workerpool)
+        owner, stake_ratio, scheduler_ratio = self.workerpools.workerpoolPolicy(
+            deal.workerpool.workerpool
+        )
         accounts = [*(accounts or []), deal.request.requester, str(owner)]
         return ChainFacts(
             domain=domain,
             category_count=self.hub.countCategory(),
             app_owners={deal.app.app: str(self.apps.assetOwner(deal.app.app))},
-            dataset_owners={deal.dataset.dataset: str(self.datasets.assetOwner(deal.dataset.dataset))},
+            dataset_owners={
+                deal.dataset.dataset: str(self.datasets.assetOwner(deal.dataset.dataset))
+            },
             workerpools={
-                deal.workerpool.workerpool: WorkerpoolPolicy(str(owner), stake_ratio, scheduler_ratio)
+                deal.workerpool.workerpool: WorkerpoolPolicy(
+                    str(owner), stake_ratio, scheduler_ratio
+                )
             },
             consumed={h: self.hub.viewConsumed(h) for h in hashes},
             presigned={h: str(self.hub.viewPresigned(h)) for h in hashes},

@@ -45,7 +45,9 @@ def test_deal_on_anvil_matches_the_python_verdict(chain: Chain):
     assert hub.functions.balanceOf(requester.address).call() == 100 * NRLC
 
     checksum = keccak(text="factorial")
-    chain.transact(apps.functions.createApp(app_owner.address, "factorial", 0, b"", checksum, b""), app_owner)
+    chain.transact(
+        apps.functions.createApp(app_owner.address, "factorial", 0, b"", checksum, b""), app_owner
+    )
     app = apps.functions.predictApp(app_owner.address, "factorial", 0, b"", checksum, b"").call()
     chain.transact(pools.functions.createWorkerpool(pool_owner.address, "pool"), pool_owner)
     pool = pools.functions.predictWorkerpool(pool_owner.address, "pool").call()

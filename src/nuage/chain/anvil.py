@@ -49,7 +49,9 @@ def free_port() -> int:
 class Anvil:
     """An anvil process on a free loopback port; a context manager that stops it."""
 
-    def __init__(self, *, port: int | None = None, block_time: float | None = None, chain_id: int = 31337):
+    def __init__(
+        self, *, port: int | None = None, block_time: float | None = None, chain_id: int = 31337
+    ):
         self.port = port or free_port()
         self.chain_id = chain_id
         self.block_time = block_time
@@ -76,7 +78,9 @@ class Anvil:
                 error = self._process.stderr.read().decode() if self._process.stderr else ""
                 raise ConfigError(f"anvil exited at start: {error.strip() or 'no message'}")
             try:
-                httpx.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}, timeout=1)
+                httpx.post(
+                    self.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}, timeout=1
+                )
                 return self
             except httpx.TransportError:
                 time.sleep(0.05)
@@ -101,6 +105,9 @@ class Anvil:
         return self.start()
 
     def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import ContractLogicError
-from web3.types import TxReceipt
+from web3.types import Nonce, TxParams, TxReceipt
 
 from nuage.chain.artifacts import Artifact, compile_all
 from nuage.exceptions import ChainError, ContractRevert
@@ -36,10 +36,13 @@ class Chain:
         self._nonces: dict[str, int] = {}
         self._lock = threading.Lock()
         self._artifacts: dict[str, Artifact] | None = None
+        self._chain_id: int | None = None
 
     @property
     def chain_id(self) -> int:
-        return int(self.w3.eth.chain_id)
+        if self._chain_id is None:
+            self._chain_id = int(self.w3.eth.chain_id)
+        return self._chain_id
 
     @property
     def artifacts(self) -> dict[str, Artifact]:
@@ -48,15 +51,19 @@ class Chain:
         return self._artifacts
 
     def contract(self, name: str, address: str) -> Contract:
-        return self.w3.eth.contract(address=Web3.to_checksum_address(address), abi=self.artifacts[name].abi)
+        return self.w3.eth.contract(
+            address=Web3.to_checksum_address(address), abi=self.artifacts[name].abi
+        )
 
     def deploy(self, name: str, sender: LocalAccount, *args: Any) -> tuple[Contract, TxReceipt]:
         artifact = self.artifacts[name]
         factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
         receipt = self.transact(factory.constructor(*args), sender)
-        return self.contract(name, receipt["contractAddress"]), receipt
+        return self.contract(name, str(receipt["contractAddress"])), receipt
 
-    def transact(self, call: ContractFunction | ContractConstructor, sender: LocalAccount) -> TxReceipt:
+    def transact(
+        self, call: ContractFunction | ContractConstructor, sender: LocalAccount
+    ) -> TxReceipt:
         """Estimate, sign, send and wait; a revert raises ContractRevert with its reason."""
         try:
             gas = call.estimate_gas({"from": sender.address})
@@ -66,10 +73,14 @@ class Chain:
             nonce = self._nonces.get(sender.address)
             if nonce is None:
                 nonce = self.w3.eth.get_transaction_count(sender.address, "pending")
-            tx = call.build_transaction(
-                {"from": sender.address, "nonce": nonce, "gas": int(gas * GAS_MARGIN), "chainId": self.chain_id}
-            )
-            signed = sender.sign_transaction(tx)
+            params: TxParams = {
+                "from": sender.address,
+                "nonce": Nonce(nonce),
+                "gas": int(gas * GAS_MARGIN),
+                "chainId": self.chain_id,
+            }
+            tx = call.build_transaction(params)
+            signed = sender.sign_transaction(cast(dict[str, Any], tx))
             tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
             self._nonces[sender.address] = nonce + 1
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
@@ -84,7 +95,10 @@ class Chain:
 
 def _reason(error: ContractLogicError) -> str:
     message = str(error.message or error)
-    return message.removeprefix("execution reverted: ").removeprefix("execution reverted")  or "no reason"
+    return (
+        message.removeprefix("execution reverted: ").removeprefix("execution reverted")
+        or "no reason"
+    )
 
 
 @dataclass(frozen=True)
@@ -109,7 +123,9 @@ def deploy_protocol(chain: Chain, deployer: LocalAccount, supply: int = RLC_SUPP
     apps, _ = chain.deploy("AppRegistry", deployer)
     datasets, _ = chain.deploy("DatasetRegistry", deployer)
     workerpools, _ = chain.deploy("WorkerpoolRegistry", deployer)
-    hub, _ = chain.deploy("Hub", deployer, rlc.address, apps.address, datasets.address, workerpools.address)
+    hub, _ = chain.deploy(
+        "Hub", deployer, rlc.address, apps.address, datasets.address, workerpools.address
+    )
     return Deployment(
         chain_id=chain.chain_id,
         block=int(first["blockNumber"]),

@@ -121,9 +121,15 @@ def digest(domain: Domain, struct_hash: bytes) -> bytes:
 
 def sign_digest(private_key: bytes | str, message_digest: bytes) -> bytes:
     """A 65-byte (r || s || v, v in {27, 28}) secp256k1 signature over a digest."""
-    key = keys.PrivateKey(bytes.fromhex(private_key[2:]) if isinstance(private_key, str) else private_key)
+    key = keys.PrivateKey(
+        bytes.fromhex(private_key[2:]) if isinstance(private_key, str) else private_key
+    )
     signature = key.sign_msg_hash(message_digest)
-    return signature.r.to_bytes(32, "big") + signature.s.to_bytes(32, "big") + bytes([signature.v + 27])
+    return bytes(
+        signature.r.to_bytes(32, "big")
+        + signature.s.to_bytes(32, "big")
+        + bytes([signature.v + 27])
+    )
 
 
 def to_compact(signature: bytes) -> bytes:

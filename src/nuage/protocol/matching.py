@@ -144,7 +144,7 @@ def is_signed(signer: str, order_hash: bytes, sign: bytes, presigned: Mapping[by
 
 
 def _allows(restriction: str, candidate: str) -> bool:
-    return restriction == ZERO_ADDRESS or restriction == candidate
+    return restriction in (ZERO_ADDRESS, candidate)
 
 
 def check_match(

@@ -57,7 +57,11 @@ class Order:
             if field_type == "address":
                 object.__setattr__(self, name, to_checksum_address(value))
             elif field_type == "bytes32":
-                raw = bytes.fromhex(value.removeprefix("0x")) if isinstance(value, str) else bytes(value)
+                raw = (
+                    bytes.fromhex(value.removeprefix("0x"))
+                    if isinstance(value, str)
+                    else bytes(value)
+                )
                 if len(raw) != 32:
                     raise ValueError(f"{self.TYPE_NAME}.{name} must be 32 bytes, got {len(raw)}")
                 object.__setattr__(self, name, raw)
@@ -92,7 +96,9 @@ class Order:
         data = {"order": self.message(), "operation": int(operation)}
         return digest(domain, hash_struct(name, types, data))
 
-    def sign_operation(self, operation: Operation, private_key: bytes | str, domain: Domain) -> bytes:
+    def sign_operation(
+        self, operation: Operation, private_key: bytes | str, domain: Domain
+    ) -> bytes:
         return sign_digest(private_key, self.operation_hash(operation, domain))
 
     def as_tuple(self) -> tuple[Any, ...]:
