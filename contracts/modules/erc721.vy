@@ -13,7 +13,6 @@ from interfaces import IERC721Receiver
 
 ERC165_ID: constant(bytes4) = 0x01ffc9a7
 ERC721_ID: constant(bytes4) = 0x80ac58cd
-ERC721_METADATA_ID: constant(bytes4) = 0x5b5e139f
 
 
 event Transfer:
@@ -44,9 +43,11 @@ _operators: HashMap[address, HashMap[address, bool]]
 @view
 def supportsInterface(interface_id: bytes4) -> bool:
     """
-    @notice ERC-165: ERC-165 itself, ERC-721 and ERC-721 metadata (name, symbol).
+    @notice ERC-165: ERC-165 itself and ERC-721. Registries have a name and a
+            symbol but no `tokenURI` (records are read with `app`, `dataset`,
+            `workerpool`), so they do not claim ERC-721 metadata.
     """
-    return interface_id in [ERC165_ID, ERC721_ID, ERC721_METADATA_ID]
+    return interface_id in [ERC165_ID, ERC721_ID]
 
 
 @external

@@ -7,6 +7,7 @@ the whole chain: a refused call must leave it unchanged.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
@@ -232,5 +233,21 @@ class Protocol:
 
     @staticmethod
     def state_root() -> bytes:
-        """A fingerprint of the whole chain state; unchanged means nothing moved."""
-        return bytes(boa.env.evm.vm.state.make_state_root())
+        """A fingerprint of the whole chain state; unchanged means nothing moved.
+
+        py-evm's own `make_state_root()` persists the journal and so breaks every open
+        `boa.env.anchor()`; this hashes the last persisted root plus the journal's pending
+        account and storage values instead, leaving checkpoints alone.
+        """
+        db = boa.env.evm.vm.state._account_db
+        parts = [repr(db._root_hash_at_last_persist), repr(_pending(db._journaldb))]
+        for address, store in sorted(db._account_stores.items()):
+            layers = (_pending(store._journal_storage), _pending(store._locked_changes))
+            if any(layers):
+                parts.append(repr((bytes(address), layers)))
+        return hashlib.sha256("|".join(parts).encode()).digest()
+
+
+def _pending(journal_db: Any) -> list[tuple[bytes, str]]:
+    values = journal_db._journal._current_values
+    return sorted((bytes(key), repr(value)) for key, value in values.items())
