@@ -50,7 +50,7 @@ WORKERPOOL_ORDER_TYPEHASH: constant(bytes32) = keccak256(WORKERPOOL_ORDER_TYPE)
 REQUEST_ORDER_TYPEHASH: constant(bytes32) = keccak256(REQUEST_ORDER_TYPE)
 
 # EIP-712: a struct's type string is followed by those of the structs it references;
-# Vyper cannot fold concat(), tests/contracts/hub/test_order_hashes.py pins these
+# Vyper cannot fold concat(), tests/contracts/hub_orders/test_order_hashes.py pins these
 APP_OPERATION_TYPEHASH: constant(bytes32) = (
     0x0638bb0702457e2b4b01be8a202579b8bf97e587fb4f2cc4d4aad01f21a06ee0
 )  # keccak256("AppOrderOperation(AppOrder order,uint256 operation)" + APP_ORDER_TYPE)
