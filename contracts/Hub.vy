@@ -2,47 +2,38 @@
 """
 @title nuage hub
 @license Apache-2.0
-@notice The one contract requesters, asset owners and schedulers talk to:
-        RLC accounts (escrow), signed and presigned orders, categories of
-        work, and the market that matches orders into deals. Assets live in
-        their registries; the RLC token is its own contract.
+@notice Holds the money and runs the tasks: RLC accounts (escrow: free,
+        frozen, worker scores, the kitty) and Proof-of-Contribution (deals
+        opened by the market, task lifecycle, consensus, rewards,
+        callbacks). Orders and matching live in the market contract, which
+        the hub's owner binds once.
 """
 
 from ethereum.ercs import IERC20
-from interfaces import IAssetRegistry
-from modules import categories
+from modules import eip712
 from modules import escrow
-from modules import market
-from modules import orders
 from modules import ownable
+from modules import poco
 
 initializes: ownable
+initializes: eip712
 initializes: escrow
-initializes: orders
-initializes: categories[ownable := ownable]
-initializes: market[categories := categories, escrow := escrow, orders := orders]
+initializes: poco[eip712 := eip712, escrow := escrow, ownable := ownable]
 
 exports: (
     ownable.__interface__,
+    eip712.__interface__,
     escrow.__interface__,
-    orders.__interface__,
-    categories.__interface__,
-    market.__interface__,
+    poco.__interface__,
 )
 
 
 @deploy
-def __init__(
-    token: IERC20,
-    app_registry: IAssetRegistry,
-    dataset_registry: IAssetRegistry,
-    workerpool_registry: IAssetRegistry,
-):
+def __init__(token: IERC20):
     """
-    @notice Deploys the hub for `token` (RLC) and the three registries; the
-            deployer owns it and categories XS..XL exist from the start.
+    @notice Deploys the hub for `token` (RLC); the deployer owns it and must
+            bind the market (`bindMarket`).
     """
     ownable.__init__()
+    eip712.__init__()
     escrow.__init__(token)
-    orders.__init__(app_registry, dataset_registry, workerpool_registry)
-    categories.__init__()

@@ -8,75 +8,28 @@
         owner's stake, and tells the pool's scheduler. Every check fails
         with its own reason; `nuage.protocol.matching` runs the same checks
         off chain, in the same order, so clients can say why before sending.
-        The deal record is packed into a few words (addresses share a word
-        with a price or counters), and words that would hold only zeros
-        (no dataset, no callback, no tag, no params) are never written.
-@custom:security Amounts fit in 96 bits because every escrow balance does;
-        trust is kept below 2**40 and a deal's size below 2**32 so that they
-        pack; a request order matched in 2**32 deals would overflow
-        `bot_first` (64 bits), which no chain lives long enough to see.
+        The deal itself is not stored here: the hub keeps one word, the
+        keccak256 of the deal's ABI encoding (`deal.vy`), and the full
+        record is in the `DealCreated` event, with the request's params.
+@custom:security Prices at or above 2**96 are refused: no escrow balance can
+        pay them. Trust stays below 2**40 and a deal below 2**32 tasks, which
+        keeps the consensus arithmetic and task counters far from overflow.
 """
 
+from interfaces import IHub
 from interfaces import IWorkerpoolRegistry
 from modules import categories
-from modules import escrow
+from modules import deal
 from modules import orders
 
 uses: categories
-uses: escrow
 uses: orders
 
 WORKERPOOL_STAKE_RATIO: constant(uint256) = 30  # % of the pool price, per task, locked from the pool owner
 MAX_BOT_SIZE: constant(uint256) = 2**32 - 1
 MAX_TRUST: constant(uint256) = 2**40
 TEE_BIT: constant(uint256) = 1
-ADDRESS_BITS: constant(uint256) = 160
-ADDRESS_MASK: constant(uint256) = 2**160 - 1
-
-
-struct Deal:
-    app: address
-    app_owner: address
-    app_price: uint256
-    dataset: address
-    dataset_owner: address
-    dataset_price: uint256
-    workerpool: address
-    workerpool_owner: address
-    workerpool_price: uint256
-    trust: uint256
-    category: uint256
-    tag: bytes32
-    requester: address
-    beneficiary: address
-    callback: address
-    params: String[orders.MAX_PARAMS]
-    start_time: uint256
-    bot_first: uint256
-    bot_size: uint256
-    worker_stake: uint256
-    scheduler_reward_ratio: uint256
-
-
-# word layouts (high bits first):
-#   app_word        price 96 | app 160
-#   app_owner_word  start_time 40 | trust 40 | category 8 | scheduler ratio 8 | app owner 160
-#   pool_word       price 96 | workerpool 160
-#   pool_owner_word worker stake 96 | pool owner 160
-#   requester_word  bot_first 64 | bot_size 32 | requester 160
-#   dataset_word    price 96 | dataset 160
-struct PackedDeal:
-    app_word: uint256
-    app_owner_word: uint256
-    pool_word: uint256
-    pool_owner_word: uint256
-    requester_word: uint256
-    beneficiary: address
-    dataset_word: uint256
-    dataset_owner: address
-    callback: address
-    tag: bytes32
-    params: String[orders.MAX_PARAMS]
+MAX_PRICE: constant(uint256) = 2**96  # the escrow's bound on any balance
 
 
 event OrdersMatched:
@@ -93,7 +46,18 @@ event SchedulerNotice:
     deal_id: bytes32
 
 
-_deals: HashMap[bytes32, PackedDeal]
+event DealCreated:
+    deal_id: indexed(bytes32)
+    deal: deal.Deal
+    params: String[orders.MAX_PARAMS]
+
+
+HUB: public(immutable(IHub))
+
+
+@deploy
+def __init__(hub: IHub):
+    HUB = hub
 
 
 @external
@@ -107,9 +71,10 @@ def matchOrders(
     @notice Makes a deal from four compatible orders and returns its id,
             keccak256(request order hash, request volume consumed before).
             Its tasks are indices [bot_first, bot_first + volume), volume
-            being the smallest remaining volume of the orders. Locks
+            being the smallest remaining volume of the orders. The hub locks
             (app price + dataset price + workerpool price) * volume from the
-            requester and 30% of workerpool price * volume from the pool owner.
+            requester and 30% of workerpool price * volume from the pool owner,
+            and keeps the deal's commitment; `DealCreated` carries the deal.
     @dev Anyone may call: each order carries its owner's signature (or was
          presigned), and only the request's requester pays. With no dataset,
          pass a dataset order whose `dataset` is the zero address.
@@ -143,7 +108,7 @@ def matchOrders(
     assert self._allows(workerpool_order.requesterrestrict, request_order.requester), "market: workerpool order restricts requester"
 
     # each order is its owner's
-    app_hash: bytes32 = orders._digest(orders._app_struct_hash(app_order))
+    app_hash: bytes32 = orders._app_order_hash(app_order)
     app_owner: address = staticcall orders.APP_REGISTRY.assetOwner(app_order.app)
     assert app_owner != empty(address), "market: app not registered"
     assert orders._is_signed(app_owner, app_hash, app_order.sign), "market: bad app order signature"
@@ -151,11 +116,11 @@ def matchOrders(
     dataset_hash: bytes32 = empty(bytes32)
     dataset_owner: address = empty(address)
     if has_dataset:
-        dataset_hash = orders._digest(orders._dataset_struct_hash(dataset_order))
+        dataset_hash = orders._dataset_order_hash(dataset_order)
         dataset_owner = staticcall orders.DATASET_REGISTRY.assetOwner(dataset_order.dataset)
         assert dataset_owner != empty(address), "market: dataset not registered"
         assert orders._is_signed(dataset_owner, dataset_hash, dataset_order.sign), "market: bad dataset order signature"
-    pool_hash: bytes32 = orders._digest(orders._workerpool_struct_hash(workerpool_order))
+    pool_hash: bytes32 = orders._workerpool_order_hash(workerpool_order)
     pool_owner: address = empty(address)
     stake_ratio: uint256 = 0
     scheduler_ratio: uint256 = 0
@@ -164,7 +129,7 @@ def matchOrders(
     ).workerpoolPolicy(workerpool_order.workerpool)
     assert pool_owner != empty(address), "market: workerpool not registered"
     assert orders._is_signed(pool_owner, pool_hash, workerpool_order.sign), "market: bad workerpool order signature"
-    request_hash: bytes32 = orders._digest(orders._request_struct_hash(request_order))
+    request_hash: bytes32 = orders._request_order_hash(request_order)
     assert orders._is_signed(request_order.requester, request_hash, request_order.sign), "market: bad request order signature"
 
     # every order has volume left
@@ -184,21 +149,15 @@ def matchOrders(
     assert remaining > 0, "market: request order consumed"
     volume = min(volume, remaining)
 
-    # the requester pays, the pool owner stakes
+    # the requester pays, the pool owner stakes (the hub checks their balances)
     app_price: uint256 = app_order.appprice
     dataset_price: uint256 = 0
     if has_dataset:
         dataset_price = dataset_order.datasetprice
     pool_price: uint256 = workerpool_order.workerpoolprice
-    # prices at or above 2**96 exceed any balance; bounding them first keeps the products exact
-    assert max(app_price, max(dataset_price, pool_price)) < escrow.MAX_BALANCE, "market: requester balance too low"
+    # bounding prices first keeps the products below exact and within the escrow's range
+    assert max(app_price, max(dataset_price, pool_price)) < MAX_PRICE, "market: price out of range"
     deal_id: bytes32 = keccak256(concat(request_hash, convert(bot_first, bytes32)))
-    cost: uint256 = (app_price + dataset_price + pool_price) * volume
-    assert escrow._free(request_order.requester) >= cost, "market: requester balance too low"
-    escrow._lock(request_order.requester, cost, deal_id)
-    stake: uint256 = pool_price * WORKERPOOL_STAKE_RATIO // 100 * volume
-    assert escrow._free(pool_owner) >= stake, "market: workerpool owner balance too low"
-    escrow._lock(pool_owner, stake, deal_id)
 
     orders._consumed[app_hash] += volume
     if has_dataset:
@@ -206,14 +165,38 @@ def matchOrders(
     orders._consumed[pool_hash] += volume
     orders._consumed[request_hash] = bot_first + volume
 
-    self._record(
-        deal_id, app_order.app, app_owner, app_price, workerpool_order.workerpool, pool_owner,
-        pool_price, request_order, bot_first, volume, pool_price * stake_ratio // 100,
-        scheduler_ratio, tag,
+    d: deal.Deal = deal.Deal(
+        app=app_order.app,
+        app_owner=app_owner,
+        app_price=app_price,
+        dataset=dataset_order.dataset,
+        dataset_owner=dataset_owner,
+        dataset_price=dataset_price,
+        workerpool=workerpool_order.workerpool,
+        workerpool_owner=pool_owner,
+        workerpool_price=pool_price,
+        trust=max(request_order.trust, 1),  # 0 and 1 both mean "no replication"
+        category=request_order.category,
+        time_ref=categories._time_refs[request_order.category],
+        tag=convert(tag, bytes32),
+        requester=request_order.requester,
+        beneficiary=request_order.beneficiary,
+        callback=request_order.callback,
+        params_hash=keccak256(request_order.params),
+        start_time=block.timestamp,
+        bot_first=bot_first,
+        bot_size=volume,
+        worker_stake=pool_price * stake_ratio // 100,
+        scheduler_reward_ratio=scheduler_ratio,
     )
-    if has_dataset:
-        self._deals[deal_id].dataset_word = self._pack(dataset_order.dataset, dataset_price)
-        self._deals[deal_id].dataset_owner = dataset_owner
+    extcall HUB.openDeal(
+        deal_id,
+        deal._commitment(d),
+        request_order.requester,
+        (app_price + dataset_price + pool_price) * volume,
+        pool_owner,
+        pool_price * WORKERPOOL_STAKE_RATIO // 100 * volume,
+    )
 
     log SchedulerNotice(workerpool=workerpool_order.workerpool, deal_id=deal_id)
     log OrdersMatched(
@@ -224,80 +207,8 @@ def matchOrders(
         request_order_hash=request_hash,
         volume=volume,
     )
+    log DealCreated(deal_id=deal_id, deal=d, params=request_order.params)
     return deal_id
-
-
-@external
-@view
-def viewDeal(deal_id: bytes32) -> Deal:
-    """
-    @notice The deal `deal_id`, unpacked; reverts when there is none.
-    """
-    d: PackedDeal = self._deals[deal_id]
-    assert d.app_word != 0, "market: unknown deal"
-    return Deal(
-        app=self._address(d.app_word),
-        app_owner=self._address(d.app_owner_word),
-        app_price=d.app_word >> ADDRESS_BITS,
-        dataset=self._address(d.dataset_word),
-        dataset_owner=d.dataset_owner,
-        dataset_price=d.dataset_word >> ADDRESS_BITS,
-        workerpool=self._address(d.pool_word),
-        workerpool_owner=self._address(d.pool_owner_word),
-        workerpool_price=d.pool_word >> ADDRESS_BITS,
-        trust=(d.app_owner_word >> 176) & (MAX_TRUST - 1),
-        category=(d.app_owner_word >> 168) & 255,
-        tag=d.tag,
-        requester=self._address(d.requester_word),
-        beneficiary=d.beneficiary,
-        callback=d.callback,
-        params=d.params,
-        start_time=d.app_owner_word >> 216,
-        bot_first=d.requester_word >> 192,
-        bot_size=(d.requester_word >> ADDRESS_BITS) & MAX_BOT_SIZE,
-        worker_stake=d.pool_owner_word >> ADDRESS_BITS,
-        scheduler_reward_ratio=(d.app_owner_word >> ADDRESS_BITS) & 255,
-    )
-
-
-@internal
-def _record(
-    deal_id: bytes32,
-    app: address,
-    app_owner: address,
-    app_price: uint256,
-    workerpool: address,
-    pool_owner: address,
-    pool_price: uint256,
-    request_order: orders.RequestOrder,
-    bot_first: uint256,
-    volume: uint256,
-    worker_stake: uint256,
-    scheduler_ratio: uint256,
-    tag: uint256,
-):
-    self._deals[deal_id].app_word = self._pack(app, app_price)
-    # trust is stored as at least 1: trust 0 and 1 both mean "no replication"
-    self._deals[deal_id].app_owner_word = (
-        convert(app_owner, uint256)
-        | (scheduler_ratio << ADDRESS_BITS)
-        | (request_order.category << 168)
-        | (max(request_order.trust, 1) << 176)
-        | (block.timestamp << 216)
-    )
-    self._deals[deal_id].pool_word = self._pack(workerpool, pool_price)
-    self._deals[deal_id].pool_owner_word = self._pack(pool_owner, worker_stake)
-    self._deals[deal_id].requester_word = (
-        convert(request_order.requester, uint256) | (volume << ADDRESS_BITS) | (bot_first << 192)
-    )
-    if request_order.beneficiary != empty(address):
-        self._deals[deal_id].beneficiary = request_order.beneficiary
-    if request_order.callback != empty(address):
-        self._deals[deal_id].callback = request_order.callback
-    if tag != 0:
-        self._deals[deal_id].tag = convert(tag, bytes32)
-    if len(request_order.params) > 0:
-        self._deals[deal_id].params = request_order.params
 
 
 @internal
@@ -305,15 +216,3 @@ def _record(
 def _allows(restriction: address, candidate: address) -> bool:
     # a restriction is the zero address (anyone) or exactly one address
     return restriction == empty(address) or restriction == candidate
-
-
-@internal
-@pure
-def _pack(account: address, amount: uint256) -> uint256:
-    return convert(account, uint256) | (amount << ADDRESS_BITS)
-
-
-@internal
-@pure
-def _address(word: uint256) -> address:
-    return convert(word & ADDRESS_MASK, address)

@@ -12,18 +12,18 @@
         or workerpool order is the asset's current owner in its registry,
         so a transferred asset's old orders stop matching; a request
         order's owner is its requester.
-@custom:security Signatures with a high `s` are refused (EIP-2), so each
-        order has one valid signature per signer.
+@custom:security Signatures with a high `s` are refused (EIP-2, in
+        `signatures`), so each order has one valid signature per signer.
 """
 
 from interfaces import IAssetRegistry
+from modules import eip712
+from modules import signatures
+
+uses: eip712
 
 MAX_PARAMS: constant(uint256) = 2048
-SIGNATURE_SIZE: constant(uint256) = 65
-# secp256k1 order / 2 (EIP-2 upper bound on s)
-HALF_CURVE_ORDER: constant(uint256) = (
-    57896044618658097711785492504343953926418782139537452191302581570759080747168
-)
+SIGNATURE_SIZE: constant(uint256) = signatures.SIGNATURE_SIZE
 
 SIGN: constant(uint8) = 0
 CLOSE: constant(uint8) = 1
@@ -32,12 +32,6 @@ KIND_APP: constant(uint8) = 0
 KIND_DATASET: constant(uint8) = 1
 KIND_WORKERPOOL: constant(uint8) = 2
 KIND_REQUEST: constant(uint8) = 3
-
-DOMAIN_TYPEHASH: constant(bytes32) = keccak256(
-    "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-)
-DOMAIN_NAME_HASH: constant(bytes32) = keccak256("nuage")
-DOMAIN_VERSION_HASH: constant(bytes32) = keccak256("1")
 
 APP_ORDER_TYPE: constant(String[256]) = "AppOrder(address app,uint256 appprice,uint256 volume,bytes32 tag,address datasetrestrict,address workerpoolrestrict,address requesterrestrict,bytes32 salt)"
 DATASET_ORDER_TYPE: constant(String[256]) = "DatasetOrder(address dataset,uint256 datasetprice,uint256 volume,bytes32 tag,address apprestrict,address workerpoolrestrict,address requesterrestrict,bytes32 salt)"
@@ -50,7 +44,7 @@ WORKERPOOL_ORDER_TYPEHASH: constant(bytes32) = keccak256(WORKERPOOL_ORDER_TYPE)
 REQUEST_ORDER_TYPEHASH: constant(bytes32) = keccak256(REQUEST_ORDER_TYPE)
 
 # EIP-712: a struct's type string is followed by those of the structs it references;
-# Vyper cannot fold concat(), tests/contracts/hub_orders/test_order_hashes.py pins these
+# Vyper cannot fold concat(), tests/contracts/market_orders/test_order_hashes.py pins these
 APP_OPERATION_TYPEHASH: constant(bytes32) = (
     0x0638bb0702457e2b4b01be8a202579b8bf97e587fb4f2cc4d4aad01f21a06ee0
 )  # keccak256("AppOrderOperation(AppOrder order,uint256 operation)" + APP_ORDER_TYPE)
@@ -137,8 +131,6 @@ event OrderClosed:
 APP_REGISTRY: public(immutable(IAssetRegistry))
 DATASET_REGISTRY: public(immutable(IAssetRegistry))
 WORKERPOOL_REGISTRY: public(immutable(IAssetRegistry))
-_CACHED_CHAIN_ID: immutable(uint256)
-_CACHED_DOMAIN_SEPARATOR: immutable(bytes32)
 
 _consumed: HashMap[bytes32, uint256]
 _presigned: HashMap[bytes32, address]
@@ -149,18 +141,6 @@ def __init__(app_registry: IAssetRegistry, dataset_registry: IAssetRegistry, wor
     APP_REGISTRY = app_registry
     DATASET_REGISTRY = dataset_registry
     WORKERPOOL_REGISTRY = workerpool_registry
-    _CACHED_CHAIN_ID = chain.id
-    _CACHED_DOMAIN_SEPARATOR = self._build_domain_separator()
-
-
-@external
-@view
-def domainSeparator() -> bytes32:
-    """
-    @notice The EIP-712 domain separator: name "nuage", version "1", this
-            chain's id, this hub's address.
-    """
-    return self._domain_separator()
 
 
 @external
@@ -170,7 +150,7 @@ def appOrderHash(order: AppOrder) -> bytes32:
     @notice The EIP-712 digest of an app order: what its owner signs, and
             its identity for `viewConsumed` (the `sign` field is ignored).
     """
-    return self._digest(self._app_struct_hash(order))
+    return self._app_order_hash(order)
 
 
 @external
@@ -179,7 +159,7 @@ def datasetOrderHash(order: DatasetOrder) -> bytes32:
     """
     @notice The EIP-712 digest of a dataset order (see `appOrderHash`).
     """
-    return self._digest(self._dataset_struct_hash(order))
+    return self._dataset_order_hash(order)
 
 
 @external
@@ -188,7 +168,7 @@ def workerpoolOrderHash(order: WorkerpoolOrder) -> bytes32:
     """
     @notice The EIP-712 digest of a workerpool order (see `appOrderHash`).
     """
-    return self._digest(self._workerpool_struct_hash(order))
+    return self._workerpool_order_hash(order)
 
 
 @external
@@ -197,7 +177,7 @@ def requestOrderHash(order: RequestOrder) -> bytes32:
     """
     @notice The EIP-712 digest of a request order (see `appOrderHash`).
     """
-    return self._digest(self._request_struct_hash(order))
+    return self._request_order_hash(order)
 
 
 @external
@@ -242,7 +222,7 @@ def manageAppOrder(order: AppOrder, operation: uint8, sign: Bytes[SIGNATURE_SIZE
     assert owner != empty(address), "orders: unknown app"
     struct_hash: bytes32 = self._app_struct_hash(order)
     self._authorize(owner, APP_OPERATION_TYPEHASH, struct_hash, operation, sign)
-    self._apply(self._digest(struct_hash), owner, operation, order.volume, KIND_APP)
+    self._apply(eip712._digest(struct_hash), owner, operation, order.volume, KIND_APP)
 
 
 @external
@@ -255,7 +235,7 @@ def manageDatasetOrder(order: DatasetOrder, operation: uint8, sign: Bytes[SIGNAT
     assert owner != empty(address), "orders: unknown dataset"
     struct_hash: bytes32 = self._dataset_struct_hash(order)
     self._authorize(owner, DATASET_OPERATION_TYPEHASH, struct_hash, operation, sign)
-    self._apply(self._digest(struct_hash), owner, operation, order.volume, KIND_DATASET)
+    self._apply(eip712._digest(struct_hash), owner, operation, order.volume, KIND_DATASET)
 
 
 @external
@@ -268,7 +248,7 @@ def manageWorkerpoolOrder(order: WorkerpoolOrder, operation: uint8, sign: Bytes[
     assert owner != empty(address), "orders: unknown workerpool"
     struct_hash: bytes32 = self._workerpool_struct_hash(order)
     self._authorize(owner, WORKERPOOL_OPERATION_TYPEHASH, struct_hash, operation, sign)
-    self._apply(self._digest(struct_hash), owner, operation, order.volume, KIND_WORKERPOOL)
+    self._apply(eip712._digest(struct_hash), owner, operation, order.volume, KIND_WORKERPOOL)
 
 
 @external
@@ -281,7 +261,7 @@ def manageRequestOrder(order: RequestOrder, operation: uint8, sign: Bytes[SIGNAT
     assert order.requester != empty(address), "orders: no requester"
     struct_hash: bytes32 = self._request_struct_hash(order)
     self._authorize(order.requester, REQUEST_OPERATION_TYPEHASH, struct_hash, operation, sign)
-    self._apply(self._digest(struct_hash), order.requester, operation, order.volume, KIND_REQUEST)
+    self._apply(eip712._digest(struct_hash), order.requester, operation, order.volume, KIND_REQUEST)
 
 
 @internal
@@ -289,8 +269,8 @@ def _authorize(owner: address, typehash: bytes32, struct_hash: bytes32, operatio
     assert operation <= CLOSE, "orders: unknown operation"
     if msg.sender == owner:
         return
-    digest: bytes32 = self._digest(keccak256(abi_encode(typehash, struct_hash, operation)))
-    assert self._recover(digest, sign) == owner, "orders: not the owner"
+    digest: bytes32 = eip712._digest(keccak256(abi_encode(typehash, struct_hash, operation)))
+    assert signatures._recover(digest, sign) == owner, "orders: not the owner"
 
 
 @internal
@@ -310,53 +290,31 @@ def _is_signed(signer: address, digest: bytes32, sign: Bytes[SIGNATURE_SIZE]) ->
         return False
     if len(sign) == 0:
         return self._presigned[digest] == signer
-    return self._recover(digest, sign) == signer
-
-
-@internal
-@pure
-def _recover(digest: bytes32, sign: Bytes[SIGNATURE_SIZE]) -> address:
-    # returns the zero address for anything that is not a valid signature
-    r: bytes32 = empty(bytes32)
-    s: uint256 = 0
-    v: uint256 = 0
-    if len(sign) == 65:
-        r = extract32(sign, 0)
-        s = convert(extract32(sign, 32), uint256)
-        v = convert(slice(sign, 64, 1), uint256)
-    elif len(sign) == 64:
-        # EIP-2098: the top bit of the second word is v - 27
-        r = extract32(sign, 0)
-        vs: uint256 = convert(extract32(sign, 32), uint256)
-        s = vs & (max_value(uint256) >> 1)
-        v = 27 + (vs >> 255)
-    else:
-        return empty(address)
-    if v < 27:
-        v += 27  # some signers encode v as 0 / 1
-    if s > HALF_CURVE_ORDER or (v != 27 and v != 28):
-        return empty(address)
-    return ecrecover(digest, v, r, s)
+    return signatures._recover(digest, sign) == signer
 
 
 @internal
 @view
-def _domain_separator() -> bytes32:
-    if chain.id == _CACHED_CHAIN_ID:
-        return _CACHED_DOMAIN_SEPARATOR
-    return self._build_domain_separator()
+def _app_order_hash(o: AppOrder) -> bytes32:
+    return eip712._digest(self._app_struct_hash(o))
 
 
 @internal
 @view
-def _build_domain_separator() -> bytes32:
-    return keccak256(abi_encode(DOMAIN_TYPEHASH, DOMAIN_NAME_HASH, DOMAIN_VERSION_HASH, chain.id, self))
+def _dataset_order_hash(o: DatasetOrder) -> bytes32:
+    return eip712._digest(self._dataset_struct_hash(o))
 
 
 @internal
 @view
-def _digest(struct_hash: bytes32) -> bytes32:
-    return keccak256(concat(b"\x19\x01", self._domain_separator(), struct_hash))
+def _workerpool_order_hash(o: WorkerpoolOrder) -> bytes32:
+    return eip712._digest(self._workerpool_struct_hash(o))
+
+
+@internal
+@view
+def _request_order_hash(o: RequestOrder) -> bytes32:
+    return eip712._digest(self._request_struct_hash(o))
 
 
 @internal

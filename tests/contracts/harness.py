@@ -1,8 +1,10 @@
 """One object that deploys the whole protocol and speaks for its actors.
 
-Actors are named by role and hold real secp256k1 keys, so orders are signed
-exactly as clients sign them (`nuage.protocol`). `state_root()` fingerprints
-the whole chain: a refused call must leave it unchanged.
+Actors are named by role and hold real secp256k1 keys, so orders and
+authorizations are signed exactly as clients sign them (`nuage.protocol`).
+`state_root()` fingerprints the whole chain: a refused call must leave it
+unchanged. Contracts: `rlc`, the registries `apps` / `datasets` /
+`workerpools`, the `hub` (escrow + PoCo) and the `market` (orders + matching).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from eth_account import Account
 from eth_utils import keccak
 
 from nuage.protocol import (
+    ZERO_ADDRESS,
     AppOrder,
     ChainFacts,
     DatasetOrder,
@@ -25,6 +28,8 @@ from nuage.protocol import (
     WorkerpoolOrder,
     WorkerpoolPolicy,
 )
+from nuage.protocol.deals import Deal as DealRecord
+from nuage.protocol.poco import result_hash, result_seal, sign_authorization
 from tests.contracts import deployers
 
 RLC_SUPPLY = 87_000_000 * 10**9  # 87M RLC in nRLC
@@ -51,7 +56,7 @@ class Actor:
 
 @dataclass
 class Deal:
-    """Signed orders ready to match, and who made them."""
+    """Signed orders ready to match."""
 
     app: AppOrder
     dataset: DatasetOrder
@@ -75,6 +80,7 @@ class Protocol:
     datasets: Any
     workerpools: Any
     hub: Any
+    market: Any
     _salts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @classmethod
@@ -84,11 +90,19 @@ class Protocol:
             apps = deployers.APP_REGISTRY.deploy()
             datasets = deployers.DATASET_REGISTRY.deploy()
             workerpools = deployers.WORKERPOOL_REGISTRY.deploy()
-            hub = deployers.HUB.deploy(rlc, apps, datasets, workerpools)
-        return cls(deployer, rlc, apps, datasets, workerpools, hub)
+            hub = deployers.HUB.deploy(rlc)
+            market = deployers.MARKET.deploy(hub, apps, datasets, workerpools)
+            hub.bindMarket(market)
+        return cls(deployer, rlc, apps, datasets, workerpools, hub, market)
 
     @property
     def domain(self) -> Domain:
+        """The market's EIP-712 domain, where orders are signed."""
+        return Domain(chain_id=boa.env.evm.patch.chain_id, verifying_contract=self.market.address)
+
+    @property
+    def hub_domain(self) -> Domain:
+        """The hub's EIP-712 domain, where authorizations are signed."""
         return Domain(chain_id=boa.env.evm.patch.chain_id, verifying_contract=self.hub.address)
 
     # -- money -----------------------------------------------------------------
@@ -200,7 +214,68 @@ class Protocol:
 
     def match(self, deal: Deal, sender: Actor | None = None) -> bytes:
         with boa.env.prank((sender or self.deployer).address):
-            return bytes(self.hub.matchOrders(*deal.as_args()))
+            return bytes(self.market.matchOrders(*deal.as_args()))
+
+    def match_record(self, deal: Deal, sender: Actor | None = None) -> tuple[bytes, DealRecord]:
+        """Match, and return the deal id with the record from `DealCreated`."""
+        deal_id = self.match(deal, sender)
+        created = [log for log in self.market.get_logs() if type(log).__name__ == "DealCreated"]
+        return deal_id, DealRecord.from_tuple(created[-1].deal)
+
+    # -- PoCo --------------------------------------------------------------------
+
+    def authorize(
+        self, pool_owner: Actor, worker: Actor, task: bytes, enclave: str = ZERO_ADDRESS
+    ) -> bytes:
+        return sign_authorization(pool_owner.key, self.hub_domain, worker.address, task, enclave)
+
+    def initialize(
+        self, record: DealRecord, deal_id: bytes, index: int, sender: Actor | None = None
+    ) -> bytes:
+        with boa.env.prank((sender or self.deployer).address):
+            return bytes(self.hub.initialize(record.as_tuple(), deal_id, index))
+
+    def contribute(
+        self,
+        record: DealRecord,
+        deal_id: bytes,
+        index: int,
+        worker: Actor,
+        pool_owner: Actor,
+        digest: bytes,
+        *,
+        authorization: bytes | None = None,
+    ) -> None:
+        task = record.task_ids(deal_id)[index - record.bot_first]
+        authorization = authorization or self.authorize(pool_owner, worker, task)
+        with boa.env.prank(worker.address):
+            self.hub.contribute(
+                record.as_tuple(),
+                deal_id,
+                index,
+                result_hash(task, digest),
+                result_seal(worker.address, task, digest),
+                ZERO_ADDRESS,
+                b"",
+                authorization,
+            )
+
+    def reveal(self, task: bytes, worker: Actor, digest: bytes) -> None:
+        with boa.env.prank(worker.address):
+            self.hub.reveal(task, digest)
+
+    def finalize(
+        self,
+        record: DealRecord,
+        deal_id: bytes,
+        index: int,
+        contributors: list[Actor],
+        results: bytes = b"\x01" * 32,
+        callback_data: bytes = b"",
+    ) -> None:
+        ordered = sorted((a.address for a in contributors), key=lambda a: int(a, 16))
+        with boa.env.prank(record.workerpool_owner):
+            self.hub.finalize(record.as_tuple(), deal_id, index, results, callback_data, ordered)
 
     # -- observation -----------------------------------------------------------
 
@@ -216,7 +291,7 @@ class Protocol:
         accounts = [*(accounts or []), deal.request.requester, str(owner)]
         return ChainFacts(
             domain=domain,
-            category_count=self.hub.countCategory(),
+            category_count=self.market.countCategory(),
             app_owners={deal.app.app: str(self.apps.assetOwner(deal.app.app))},
             dataset_owners={
                 deal.dataset.dataset: str(self.datasets.assetOwner(deal.dataset.dataset))
@@ -226,10 +301,14 @@ class Protocol:
                     str(owner), stake_ratio, scheduler_ratio
                 )
             },
-            consumed={h: self.hub.viewConsumed(h) for h in hashes},
-            presigned={h: str(self.hub.viewPresigned(h)) for h in hashes},
+            consumed={h: self.market.viewConsumed(h) for h in hashes},
+            presigned={h: str(self.market.viewPresigned(h)) for h in hashes},
             free_balances={a: self.hub.balanceOf(a) for a in accounts},
         )
+
+    def money(self, actors: list[Actor]) -> int:
+        """Free + frozen of `actors` plus the kitty: equals the hub's RLC when all are listed."""
+        return sum(sum(self.account(a)) for a in actors) + self.hub.kitty()
 
     @staticmethod
     def state_root() -> bytes:
@@ -240,7 +319,11 @@ class Protocol:
         account and storage values instead, leaving checkpoints alone.
         """
         db = boa.env.evm.vm.state._account_db
-        parts = [repr(db._root_hash_at_last_persist), repr(_pending(db._journaldb))]
+        parts = [
+            repr(db._root_hash_at_last_persist),
+            repr(_pending(db._journaldb)),
+            repr(_pending(db._journaltrie)),
+        ]
         for address, store in sorted(db._account_stores.items()):
             layers = (_pending(store._journal_storage), _pending(store._locked_changes))
             if any(layers):

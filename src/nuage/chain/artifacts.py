@@ -16,7 +16,7 @@ from typing import Any
 
 __all__ = ["DEPLOYABLES", "Artifact", "compile_all", "contracts_dir", "load"]
 
-DEPLOYABLES = ("RLC", "AppRegistry", "DatasetRegistry", "WorkerpoolRegistry", "Hub")
+DEPLOYABLES = ("RLC", "AppRegistry", "DatasetRegistry", "WorkerpoolRegistry", "Hub", "Market")
 
 
 @dataclass(frozen=True)

@@ -112,20 +112,26 @@ class Deployment:
     dataset_registry: str
     workerpool_registry: str
     hub: str
+    market: str
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
 def deploy_protocol(chain: Chain, deployer: LocalAccount, supply: int = RLC_SUPPLY) -> Deployment:
-    """Deploy RLC, the three registries and the hub; the deployer holds all RLC and owns the hub."""
+    """Deploy RLC, the registries, the hub and the market, and bind the market to the hub.
+
+    The deployer holds all RLC and owns the hub and the market.
+    """
     rlc, first = chain.deploy("RLC", deployer, supply)
     apps, _ = chain.deploy("AppRegistry", deployer)
     datasets, _ = chain.deploy("DatasetRegistry", deployer)
     workerpools, _ = chain.deploy("WorkerpoolRegistry", deployer)
-    hub, _ = chain.deploy(
-        "Hub", deployer, rlc.address, apps.address, datasets.address, workerpools.address
+    hub, _ = chain.deploy("Hub", deployer, rlc.address)
+    market, _ = chain.deploy(
+        "Market", deployer, hub.address, apps.address, datasets.address, workerpools.address
     )
+    chain.transact(hub.functions.bindMarket(market.address), deployer)
     return Deployment(
         chain_id=chain.chain_id,
         block=int(first["blockNumber"]),
@@ -134,4 +140,5 @@ def deploy_protocol(chain: Chain, deployer: LocalAccount, supply: int = RLC_SUPP
         dataset_registry=datasets.address,
         workerpool_registry=workerpools.address,
         hub=hub.address,
+        market=market.address,
     )

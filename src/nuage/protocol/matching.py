@@ -1,8 +1,9 @@
 """The checks of the hub's `matchOrders`, written once for clients.
 
-`check_match` runs every check of `contracts/modules/market.vy`, in the same
-order and with the same reason strings, against a snapshot of the chain
-facts the hub reads (`ChainFacts`). It reports *every* failing check, so a
+`check_match` runs every check of `contracts/modules/market.vy` (and of the
+hub's `openDeal`, which locks the funds), in the same order and with the
+same reason strings, against a snapshot of the chain facts they read
+(`ChainFacts`). It reports *every* failing check, so a
 client can explain a refusal; the first one is the reason the hub would
 revert with. Where all pass it also computes what the hub would record:
 deal id, volume, the requester's cost and the pool owner's stake.
@@ -44,11 +45,11 @@ __all__ = [
 WORKERPOOL_STAKE_RATIO = 30  # % of the pool price per task, locked from the pool owner
 MAX_BOT_SIZE = 2**32 - 1  # largest deal; bigger orders are matched in several deals
 MAX_TRUST = 2**40
-MAX_BALANCE = 2**96  # escrow bound: no account can pay a price at or above it
+MAX_BALANCE = 2**96  # escrow bound: the market refuses any price at or above it
 
 
 class Incompatibility(StrEnum):
-    """Why `matchOrders` refuses, as the hub's revert reasons, in check order."""
+    """Why `matchOrders` refuses, as the contracts' revert reasons, in check order."""
 
     CATEGORY_MISMATCH = "market: category mismatch"
     UNKNOWN_CATEGORY = "market: unknown category"
@@ -82,8 +83,9 @@ class Incompatibility(StrEnum):
     DATASET_CONSUMED = "market: dataset order consumed"
     WORKERPOOL_CONSUMED = "market: workerpool order consumed"
     REQUEST_CONSUMED = "market: request order consumed"
-    REQUESTER_FUNDS = "market: requester balance too low"
-    WORKERPOOL_OWNER_FUNDS = "market: workerpool owner balance too low"
+    PRICE_OUT_OF_RANGE = "market: price out of range"
+    REQUESTER_FUNDS = "hub: requester balance too low"
+    WORKERPOOL_OWNER_FUNDS = "hub: workerpool owner balance too low"
 
 
 @dataclass(frozen=True)
@@ -222,9 +224,10 @@ def check_match(
 
     dataset_price = dataset.datasetprice if has_dataset else 0
     prices = (app.appprice, dataset_price, workerpool.workerpoolprice)
+    need(max(prices) < MAX_BALANCE, i.PRICE_OUT_OF_RANGE)
     cost = sum(prices) * volume
     requester_free = facts.free_balances.get(request.requester, 0)
-    affordable = max(prices) < MAX_BALANCE and requester_free >= cost
+    affordable = requester_free >= cost
     need(affordable, i.REQUESTER_FUNDS)
     stake = workerpool.workerpoolprice * WORKERPOOL_STAKE_RATIO // 100 * volume
     owner_free = facts.free_balances.get(policy.owner, 0)

@@ -8,7 +8,7 @@ from tests.contracts.harness import Protocol
 DOMAIN_TYPE = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
 
 
-def test_domain_separator_is_nuage_v1_on_this_chain_and_hub(protocol):
+def test_domain_separator_is_nuage_v1_on_this_chain_and_market(protocol):
     expected = keccak(
         encode(
             ["bytes32", "bytes32", "bytes32", "uint256", "address"],
@@ -17,20 +17,20 @@ def test_domain_separator_is_nuage_v1_on_this_chain_and_hub(protocol):
                 keccak(text="nuage"),
                 keccak(text="1"),
                 boa.env.evm.patch.chain_id,
-                protocol.hub.address,
+                protocol.market.address,
             ],
         )
     )
 
-    assert protocol.hub.domainSeparator() == expected
-    assert protocol.hub.domainSeparator() == protocol.domain.separator
+    assert protocol.market.domainSeparator() == expected
+    assert protocol.market.domainSeparator() == protocol.domain.separator
 
 
-def test_each_hub_has_its_own_domain(protocol, deployer):
+def test_each_market_has_its_own_domain(protocol, deployer):
     other = Protocol.deploy(deployer)
 
-    assert other.hub.domainSeparator() != protocol.hub.domainSeparator()
-    assert other.hub.domainSeparator() == other.domain.separator
+    assert other.market.domainSeparator() != protocol.market.domainSeparator()
+    assert other.market.domainSeparator() == other.domain.separator
 
 
 def test_signatures_do_not_replay_across_a_chain_fork(protocol, app_owner):
@@ -41,7 +41,7 @@ def test_signatures_do_not_replay_across_a_chain_fork(protocol, app_owner):
 
     boa.env.evm.patch.chain_id = fork_chain_id
 
-    fork = Domain(chain_id=fork_chain_id, verifying_contract=protocol.hub.address)
-    assert protocol.hub.domainSeparator() == fork.separator
-    assert protocol.hub.appOrderHash(order.as_tuple()) == order.hash(fork)
-    assert not protocol.hub.verifySignature(app_owner.address, order.hash(fork), signed.sign)
+    fork = Domain(chain_id=fork_chain_id, verifying_contract=protocol.market.address)
+    assert protocol.market.domainSeparator() == fork.separator
+    assert protocol.market.appOrderHash(order.as_tuple()) == order.hash(fork)
+    assert not protocol.market.verifySignature(app_owner.address, order.hash(fork), signed.sign)

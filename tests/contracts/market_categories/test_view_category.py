@@ -14,7 +14,7 @@ DEPLOYED = [
     ("index", "expected"), list(enumerate(DEPLOYED)), ids=[c[0] for c in DEPLOYED]
 )
 def test_deployment_creates_xs_to_xl(protocol, index, expected):
-    category = protocol.hub.viewCategory(index)
+    category = protocol.market.viewCategory(index)
 
     assert (category.name, category.description, category.work_clock_time_ref) == expected
 
@@ -22,14 +22,14 @@ def test_deployment_creates_xs_to_xl(protocol, index, expected):
 @pytest.mark.parametrize("index", [len(DEPLOYED), 255, 2**256 - 1])
 def test_unknown_category_reverts(protocol, index):
     with boa.reverts("categories: unknown category"):
-        protocol.hub.viewCategory(index)
+        protocol.market.viewCategory(index)
 
 
 def test_created_category_becomes_visible(protocol, deployer):
     with boa.reverts("categories: unknown category"):
-        protocol.hub.viewCategory(len(DEPLOYED))
+        protocol.market.viewCategory(len(DEPLOYED))
 
     with boa.env.prank(deployer.address):
-        protocol.hub.createCategory("XXL", "", 86_400)
+        protocol.market.createCategory("XXL", "", 86_400)
 
-    assert protocol.hub.viewCategory(len(DEPLOYED)).name == "XXL"
+    assert protocol.market.viewCategory(len(DEPLOYED)).name == "XXL"

@@ -18,7 +18,7 @@ from nuage.protocol import ZERO_ADDRESS, Incompatibility, Operation, deal_id
 from nuage.protocol.tags import GPU, TEE
 from tests.contracts.deployers import CONTRACTS
 from tests.contracts.harness import Actor, Deal
-from tests.contracts.hub_market._helpers import (
+from tests.contracts.market_match._helpers import (
     assert_refused,
     consumed,
     manage,
@@ -39,7 +39,7 @@ def unregistered(name: str) -> str:
 
 
 def events(protocol, name: str) -> list:
-    return [log for log in protocol.hub.get_logs() if type(log).__name__ == name]
+    return [log for log in protocol.market.get_logs() if type(log).__name__ == name]
 
 
 def leave_free(protocol, actor: Actor, free: int) -> None:
@@ -178,7 +178,7 @@ def test_presigned_orders_match_without_signatures(protocol, market):
     for kind in ("app", "dataset", "workerpool", "request"):
         order = getattr(deal, kind)
         manage(protocol, order, Operation.SIGN, market.owner(kind))
-        presigner = protocol.hub.viewPresigned(order.hash(protocol.domain))
+        presigner = protocol.market.viewPresigned(order.hash(protocol.domain))
         assert presigner == market.owner(kind).address
         unsigned[kind] = dataclasses.replace(order, sign=b"")
 
@@ -257,7 +257,7 @@ def test_unknown_category_until_the_owner_creates_it(protocol, market, deployer)
     assert_refused(protocol, deal, "market: unknown category")
 
     with boa.env.prank(deployer.address):
-        protocol.hub.createCategory("XXL", "T = 1 day", 86400)
+        protocol.market.createCategory("XXL", "T = 1 day", 86400)
     assert_matches(protocol, deal)
 
 

@@ -6,7 +6,7 @@ from nuage.protocol import Operation
 
 
 def test_unknown_order_reads_zero(protocol):
-    assert protocol.hub.viewConsumed(b"\x42" * 32) == 0
+    assert protocol.market.viewConsumed(b"\x42" * 32) == 0
 
 
 def test_match_consumes_the_deal_volume_of_every_order(
@@ -20,11 +20,11 @@ def test_match_consumes_the_deal_volume_of_every_order(
         volume=3,
     )
     orders = [deal.app, deal.dataset, deal.workerpool, deal.request]
-    assert [protocol.hub.viewConsumed(o.hash(protocol.domain)) for o in orders] == [0, 0, 0, 0]
+    assert [protocol.market.viewConsumed(o.hash(protocol.domain)) for o in orders] == [0, 0, 0, 0]
 
     protocol.match(deal)
 
-    assert [protocol.hub.viewConsumed(o.hash(protocol.domain)) for o in orders] == [3, 3, 3, 3]
+    assert [protocol.market.viewConsumed(o.hash(protocol.domain)) for o in orders] == [3, 3, 3, 3]
 
 
 def test_consumption_adds_up_over_deals(protocol, requester, app_owner, pool_owner):
@@ -40,11 +40,11 @@ def test_consumption_adds_up_over_deals(protocol, requester, app_owner, pool_own
     app_hash = deal.app.hash(protocol.domain)
 
     protocol.match(dataclasses.replace(deal, request=small_requests[0]))
-    assert protocol.hub.viewConsumed(app_hash) == 2
+    assert protocol.market.viewConsumed(app_hash) == 2
 
     protocol.match(dataclasses.replace(deal, request=small_requests[1]))
-    assert protocol.hub.viewConsumed(app_hash) == 4
-    assert [protocol.hub.viewConsumed(r.hash(protocol.domain)) for r in small_requests] == [2, 2]
+    assert protocol.market.viewConsumed(app_hash) == 4
+    assert [protocol.market.viewConsumed(r.hash(protocol.domain)) for r in small_requests] == [2, 2]
 
 
 def test_cancel_reads_as_full_volume_even_when_partly_consumed(
@@ -59,6 +59,6 @@ def test_cancel_reads_as_full_volume_even_when_partly_consumed(
     protocol.match(dataclasses.replace(deal, request=small_request))
 
     with boa.env.prank(app_owner.address):
-        protocol.hub.manageAppOrder(deal.app.as_tuple(), Operation.CLOSE, b"")
+        protocol.market.manageAppOrder(deal.app.as_tuple(), Operation.CLOSE, b"")
 
-    assert protocol.hub.viewConsumed(deal.app.hash(protocol.domain)) == 5
+    assert protocol.market.viewConsumed(deal.app.hash(protocol.domain)) == 5

@@ -1,7 +1,7 @@
 import pytest
 
 from tests.contracts.harness import Actor, Protocol
-from tests.contracts.hub_market._helpers import Market
+from tests.contracts.market_match._helpers import Market
 
 
 @pytest.fixture

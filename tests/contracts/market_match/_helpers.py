@@ -39,12 +39,12 @@ def assert_refused(
 def manage(protocol: Protocol, order: Order, operation: Operation, owner: Actor) -> None:
     """Presign (SIGN) or cancel (CLOSE) an order on chain, sent by its owner."""
     with boa.env.prank(owner.address):
-        getattr(protocol.hub, f"manage{order.TYPE_NAME}")(order.as_tuple(), operation, b"")
+        getattr(protocol.market, f"manage{order.TYPE_NAME}")(order.as_tuple(), operation, b"")
 
 
 def consumed(protocol: Protocol, order: Order) -> int:
     """How much of `order`'s volume deals have used (its full volume once cancelled)."""
-    return protocol.hub.viewConsumed(order.hash(protocol.domain))
+    return protocol.market.viewConsumed(order.hash(protocol.domain))
 
 
 @dataclasses.dataclass(frozen=True)

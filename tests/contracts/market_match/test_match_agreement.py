@@ -31,7 +31,7 @@ from nuage.protocol import (
 from nuage.protocol.eip712 import SECP256K1_N, to_compact
 from nuage.protocol.tags import GPU, TEE
 from tests.contracts.harness import Actor, Deal, Protocol
-from tests.contracts.hub_market._helpers import manage, verdict
+from tests.contracts.market_match._helpers import manage, verdict
 
 PRICE = 10**9
 PLENTY = 10**12
@@ -325,7 +325,7 @@ def test_check_match_agrees_with_match_orders(
                 protocol.deposit(actor, funds)
         if scenario.get("sixth category", False):
             with boa.env.prank(deployer.address):
-                protocol.hub.createCategory("XXL", "T = 1 day", 86400)
+                protocol.market.createCategory("XXL", "T = 1 day", 86400)
         deal = table.sign(table.orders())
         table.transfer_assets()
 
@@ -349,14 +349,14 @@ def assert_same_deal(protocol, deal, said, requester: Actor, pool_owner: Actor) 
     moves[pool_owner.address][1] += said.stake
     before = {address: protocol.account(address) for address in moves}
     request_hash = deal.request.hash(protocol.domain)
-    bot_first = protocol.hub.viewConsumed(request_hash)
+    bot_first = protocol.market.viewConsumed(request_hash)
 
     made = protocol.match(deal)
 
-    [matched] = [log for log in protocol.hub.get_logs() if type(log).__name__ == "OrdersMatched"]
+    [matched] = [log for log in protocol.market.get_logs() if type(log).__name__ == "OrdersMatched"]
     assert (made, matched.volume) == (said.deal_id, said.volume)
     for address, (free, frozen) in moves.items():
         assert protocol.account(address) == (before[address][0] + free, before[address][1] + frozen)
-    assert protocol.hub.viewConsumed(request_hash) == bot_first + said.volume
+    assert protocol.market.viewConsumed(request_hash) == bot_first + said.volume
     record = protocol.hub.viewDeal(made)
     assert (record.bot_first, record.bot_size) == (bot_first, said.volume)

@@ -87,42 +87,42 @@ request_orders = st.builds(
 @given(order=app_orders)
 def test_app_order_hash_matches_the_library(protocol, order):
     with boa.env.anchor():
-        assert protocol.hub.appOrderHash(order.as_tuple()) == order.hash(protocol.domain)
+        assert protocol.market.appOrderHash(order.as_tuple()) == order.hash(protocol.domain)
 
 
 @given(order=dataset_orders)
 def test_dataset_order_hash_matches_the_library(protocol, order):
     with boa.env.anchor():
-        assert protocol.hub.datasetOrderHash(order.as_tuple()) == order.hash(protocol.domain)
+        assert protocol.market.datasetOrderHash(order.as_tuple()) == order.hash(protocol.domain)
 
 
 @given(order=workerpool_orders)
 def test_workerpool_order_hash_matches_the_library(protocol, order):
     with boa.env.anchor():
-        assert protocol.hub.workerpoolOrderHash(order.as_tuple()) == order.hash(protocol.domain)
+        assert protocol.market.workerpoolOrderHash(order.as_tuple()) == order.hash(protocol.domain)
 
 
 @given(order=request_orders)
 def test_request_order_hash_matches_the_library(protocol, order):
     with boa.env.anchor():
-        assert protocol.hub.requestOrderHash(order.as_tuple()) == order.hash(protocol.domain)
+        assert protocol.market.requestOrderHash(order.as_tuple()) == order.hash(protocol.domain)
 
 
 def test_request_order_hash_covers_long_params(protocol, requester):
     """2048 bytes of UTF-8, the most the hub accepts."""
     order = RequestOrder(app=requester.address, requester=requester.address, params="é" * 1024)
 
-    assert protocol.hub.requestOrderHash(order.as_tuple()) == order.hash(protocol.domain)
+    assert protocol.market.requestOrderHash(order.as_tuple()) == order.hash(protocol.domain)
 
 
 @pytest.mark.parametrize("order_type", ORDER_TYPES, ids=lambda t: t.TYPE_NAME)
 def test_every_field_changes_the_hash(protocol, order_type):
     """No field is left out of the hub's struct hash."""
     methods = {
-        AppOrder: protocol.hub.appOrderHash,
-        DatasetOrder: protocol.hub.datasetOrderHash,
-        WorkerpoolOrder: protocol.hub.workerpoolOrderHash,
-        RequestOrder: protocol.hub.requestOrderHash,
+        AppOrder: protocol.market.appOrderHash,
+        DatasetOrder: protocol.market.datasetOrderHash,
+        WorkerpoolOrder: protocol.market.workerpoolOrderHash,
+        RequestOrder: protocol.market.requestOrderHash,
     }
     zero = "0x" + "00" * 20
     base = {

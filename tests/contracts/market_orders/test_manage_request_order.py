@@ -3,7 +3,7 @@ import dataclasses
 import pytest
 
 from nuage.protocol import ZERO_ADDRESS, Operation
-from tests.contracts.hub_orders._helpers import REQUEST, ManageOrderContract
+from tests.contracts.market_orders._helpers import REQUEST, ManageOrderContract
 
 
 class TestManageRequestOrder(ManageOrderContract):

@@ -10,45 +10,45 @@ def next_owner() -> Actor:
     return Actor.named("next_owner")
 
 
-def test_deployer_owns_the_hub(protocol, deployer):
-    assert protocol.hub.owner() == deployer.address
+def test_deployer_owns_the_market(protocol, deployer):
+    assert protocol.market.owner() == deployer.address
 
 
 def test_owner_hands_over_ownership(protocol, deployer, next_owner):
     with boa.env.prank(deployer.address):
-        protocol.hub.transferOwnership(next_owner.address)
+        protocol.market.transferOwnership(next_owner.address)
     [transferred] = [
-        log for log in protocol.hub.get_logs() if type(log).__name__ == "OwnershipTransferred"
+        log for log in protocol.market.get_logs() if type(log).__name__ == "OwnershipTransferred"
     ]
 
     assert (transferred.previous_owner, transferred.new_owner) == (
         deployer.address,
         next_owner.address,
     )
-    assert protocol.hub.owner() == next_owner.address
+    assert protocol.market.owner() == next_owner.address
 
 
 def test_new_owner_creates_categories_and_previous_owner_no_longer(protocol, deployer, next_owner):
     with boa.env.prank(deployer.address):
-        protocol.hub.transferOwnership(next_owner.address)
+        protocol.market.transferOwnership(next_owner.address)
 
     with boa.env.prank(next_owner.address):
-        protocol.hub.createCategory("XXL", "", 86_400)
+        protocol.market.createCategory("XXL", "", 86_400)
     root = protocol.state_root()
     with boa.env.prank(deployer.address), boa.reverts("ownable: not the owner"):
-        protocol.hub.createCategory("XXXL", "", 864_000)
+        protocol.market.createCategory("XXXL", "", 864_000)
 
     assert protocol.state_root() == root
-    assert protocol.hub.countCategory() == 6
+    assert protocol.market.countCategory() == 6
 
 
 def test_previous_owner_cannot_take_ownership_back(protocol, deployer, next_owner):
     with boa.env.prank(deployer.address):
-        protocol.hub.transferOwnership(next_owner.address)
+        protocol.market.transferOwnership(next_owner.address)
     root = protocol.state_root()
 
     with boa.env.prank(deployer.address), boa.reverts("ownable: not the owner"):
-        protocol.hub.transferOwnership(deployer.address)
+        protocol.market.transferOwnership(deployer.address)
 
     assert protocol.state_root() == root
 
@@ -57,19 +57,19 @@ def test_stranger_reverts(protocol, deployer, attacker):
     root = protocol.state_root()
 
     with boa.env.prank(attacker.address), boa.reverts("ownable: not the owner"):
-        protocol.hub.transferOwnership(attacker.address)
+        protocol.market.transferOwnership(attacker.address)
 
     assert protocol.state_root() == root
-    assert protocol.hub.owner() == deployer.address
+    assert protocol.market.owner() == deployer.address
 
 
 def test_renouncing_freezes_the_category_list(protocol, deployer):
     with boa.env.prank(deployer.address):
-        protocol.hub.transferOwnership(ZERO_ADDRESS)
+        protocol.market.transferOwnership(ZERO_ADDRESS)
     root = protocol.state_root()
 
     with boa.env.prank(deployer.address), boa.reverts("ownable: not the owner"):
-        protocol.hub.createCategory("XXL", "", 86_400)
+        protocol.market.createCategory("XXL", "", 86_400)
 
     assert protocol.state_root() == root
-    assert protocol.hub.owner() == ZERO_ADDRESS
+    assert protocol.market.owner() == ZERO_ADDRESS

@@ -36,10 +36,10 @@ class OrderKind:
         return self.name[0].upper() + self.name[1:]
 
     def manage(self, protocol: Protocol, order: Order, operation: int, sign: bytes = b"") -> None:
-        getattr(protocol.hub, f"manage{self.capitalised}Order")(order.as_tuple(), operation, sign)
+        getattr(protocol.market, f"manage{self.capitalised}Order")(order.as_tuple(), operation, sign)
 
     def hub_hash(self, protocol: Protocol, order: Order) -> bytes:
-        return bytes(getattr(protocol.hub, f"{self.name}OrderHash")(order.as_tuple()))
+        return bytes(getattr(protocol.market, f"{self.name}OrderHash")(order.as_tuple()))
 
 
 def _app_order(protocol: Protocol, owner: Actor) -> Order:
@@ -122,8 +122,8 @@ class ManageOrderContract:
             self.KIND.manage(protocol, order, operation, sign)
 
         assert protocol.state_root() == root
-        assert protocol.hub.viewPresigned(order_hash) == ZERO_ADDRESS
-        assert protocol.hub.viewConsumed(order_hash) == 0
+        assert protocol.market.viewPresigned(order_hash) == ZERO_ADDRESS
+        assert protocol.market.viewConsumed(order_hash) == 0
 
     # -- success ---------------------------------------------------------------
 
@@ -132,37 +132,37 @@ class ManageOrderContract:
 
         with boa.env.prank(owner.address):
             self.KIND.manage(protocol, order, Operation.SIGN)
-        [presigned] = events(protocol.hub, "OrderPresigned")
+        [presigned] = events(protocol.market, "OrderPresigned")
 
         assert (presigned.order_hash, presigned.owner, presigned.kind) == (
             order_hash,
             owner.address,
             self.KIND.kind,
         )
-        assert protocol.hub.viewPresigned(order_hash) == owner.address
-        assert protocol.hub.viewConsumed(order_hash) == 0
+        assert protocol.market.viewPresigned(order_hash) == owner.address
+        assert protocol.market.viewConsumed(order_hash) == 0
 
     def test_owner_cancels(self, protocol, owner, order):
         order_hash = order.hash(protocol.domain)
 
         with boa.env.prank(owner.address):
             self.KIND.manage(protocol, order, Operation.CLOSE)
-        [closed] = events(protocol.hub, "OrderClosed")
+        [closed] = events(protocol.market, "OrderClosed")
 
         assert (closed.order_hash, closed.owner, closed.kind) == (
             order_hash,
             owner.address,
             self.KIND.kind,
         )
-        assert protocol.hub.viewConsumed(order_hash) == order.volume
-        assert protocol.hub.viewPresigned(order_hash) == ZERO_ADDRESS
+        assert protocol.market.viewConsumed(order_hash) == order.volume
+        assert protocol.market.viewPresigned(order_hash) == ZERO_ADDRESS
 
     def test_cancelling_twice_keeps_the_order_consumed(self, protocol, owner, order):
         with boa.env.prank(owner.address):
             self.KIND.manage(protocol, order, Operation.CLOSE)
             self.KIND.manage(protocol, order, Operation.CLOSE)
 
-        assert protocol.hub.viewConsumed(order.hash(protocol.domain)) == order.volume
+        assert protocol.market.viewConsumed(order.hash(protocol.domain)) == order.volume
 
     @pytest.mark.parametrize("compact", [False, True], ids=["65-byte", "64-byte"])
     def test_relayer_presigns_with_the_owner_signature(
@@ -173,20 +173,20 @@ class ManageOrderContract:
 
         with boa.env.prank(attacker.address):
             self.KIND.manage(protocol, order, Operation.SIGN, sign)
-        [presigned] = events(protocol.hub, "OrderPresigned")
+        [presigned] = events(protocol.market, "OrderPresigned")
 
         assert presigned.owner == owner.address
-        assert protocol.hub.viewPresigned(order.hash(protocol.domain)) == owner.address
+        assert protocol.market.viewPresigned(order.hash(protocol.domain)) == owner.address
 
     def test_relayer_cancels_with_the_owner_signature(self, protocol, owner, order, attacker):
         sign = order.sign_operation(Operation.CLOSE, owner.key, protocol.domain)
 
         with boa.env.prank(attacker.address):
             self.KIND.manage(protocol, order, Operation.CLOSE, sign)
-        [closed] = events(protocol.hub, "OrderClosed")
+        [closed] = events(protocol.market, "OrderClosed")
 
         assert closed.owner == owner.address
-        assert protocol.hub.viewConsumed(order.hash(protocol.domain)) == order.volume
+        assert protocol.market.viewConsumed(order.hash(protocol.domain)) == order.volume
 
     def test_hub_hash_is_the_order_digest(self, protocol, order):
         assert self.KIND.hub_hash(protocol, order) == order.hash(protocol.domain)
@@ -242,7 +242,7 @@ class ManageOrderContract:
 
         protocol.match(dataclasses.replace(deal, **{self.KIND.name: unsigned}))
 
-        assert protocol.hub.viewConsumed(order.hash(protocol.domain)) == 1
+        assert protocol.market.viewConsumed(order.hash(protocol.domain)) == 1
 
     def test_unsigned_order_without_presign_does_not_match(self, protocol, actors):
         deal = ready_deal(protocol, actors)
@@ -306,7 +306,7 @@ class ManageAssetOrderContract(ManageOrderContract):
         with boa.env.prank(attacker.address):
             self.KIND.manage(protocol, order, Operation.SIGN)
 
-        assert protocol.hub.viewPresigned(order.hash(protocol.domain)) == attacker.address
+        assert protocol.market.viewPresigned(order.hash(protocol.domain)) == attacker.address
 
     def test_presign_by_previous_owner_stops_matching_after_transfer(
         self, protocol, actors, owner, attacker

@@ -1,5 +1,0 @@
-from tests.contracts.hub_orders._helpers import DATASET, ManageAssetOrderContract
-
-
-class TestManageDatasetOrder(ManageAssetOrderContract):
-    KIND = DATASET

@@ -1,0 +1,5 @@
+from tests.contracts.market_orders._helpers import DATASET, ManageAssetOrderContract
+
+
+class TestManageDatasetOrder(ManageAssetOrderContract):
+    KIND = DATASET
