@@ -24,11 +24,16 @@ import vyper
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
+from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from nuage.chain.anvil import Anvil, find_anvil
 from nuage.chain.client import Chain, deploy_protocol
 from nuage.protocol import AppOrder, DatasetOrder, Domain, Operation, RequestOrder, WorkerpoolOrder
+from nuage.protocol.deals import Deal
+from nuage.protocol.poco import result_hash, result_seal, sign_authorization
+
+ZERO = "0x0000000000000000000000000000000000000000"
 
 RESULTS = Path(__file__).parent / "results" / "gas.json"
 NRLC = 10**9
@@ -86,6 +91,7 @@ def run(chain: Chain) -> dict[str, Any]:
     datasets = chain.contract("DatasetRegistry", deployment.dataset_registry)
     pools = chain.contract("WorkerpoolRegistry", deployment.workerpool_registry)
     hub = chain.contract("Hub", deployment.hub)
+    market = chain.contract("Market", deployment.market)
     rec = Recorder(chain)
     for contract, name in (
         (rlc, "RLC"),
@@ -93,9 +99,11 @@ def run(chain: Chain) -> dict[str, Any]:
         (datasets, "DatasetRegistry"),
         (pools, "WorkerpoolRegistry"),
         (hub, "Hub"),
+        (market, "Market"),
     ):
         rec.names[contract.address] = name
-    domain = Domain(chain_id=chain.chain_id, verifying_contract=hub.address)
+    domain = Domain(chain_id=chain.chain_id, verifying_contract=market.address)
+    hub_domain = Domain(chain_id=chain.chain_id, verifying_contract=hub.address)
     scenarios: dict[str, int] = {}
 
     def gas(receipt: TxReceipt) -> int:
@@ -202,7 +210,7 @@ def run(chain: Chain) -> dict[str, Any]:
 
     def match(a: AppOrder, d: DatasetOrder, w: WorkerpoolOrder, r: RequestOrder) -> TxReceipt:
         args = (a.as_tuple(), d.as_tuple(), w.as_tuple(), r.as_tuple())
-        return rec.send(hub, "matchOrders", requester, *args)
+        return rec.send(market, "matchOrders", requester, *args)
 
     scenarios["match_first"] = gas(match(app_order, none, pool_order, request()))
     scenarios["match_fresh_request"] = gas(match(app_order, none, pool_order, request()))
@@ -225,14 +233,16 @@ def run(chain: Chain) -> dict[str, Any]:
     )
 
     presigned = request()
-    rec.send(hub, "manageRequestOrder", requester, presigned.as_tuple(), int(Operation.SIGN), b"")
+    rec.send(
+        market, "manageRequestOrder", requester, presigned.as_tuple(), int(Operation.SIGN), b""
+    )
     cancelled = request()
     relayed = cancelled.sign_operation(Operation.CLOSE, requester.key, domain)
     rec.send(
-        hub, "manageRequestOrder", relayer, cancelled.as_tuple(), int(Operation.CLOSE), relayed
+        market, "manageRequestOrder", relayer, cancelled.as_tuple(), int(Operation.CLOSE), relayed
     )
     rec.send(
-        hub,
+        market,
         "manageAppOrder",
         app_owner,
         AppOrder(app=app, salt=salt()).as_tuple(),
@@ -240,7 +250,7 @@ def run(chain: Chain) -> dict[str, Any]:
         b"",
     )
     rec.send(
-        hub,
+        market,
         "manageDatasetOrder",
         dataset_owner,
         DatasetOrder(dataset=dataset, volume=1, salt=salt()).as_tuple(),
@@ -248,7 +258,7 @@ def run(chain: Chain) -> dict[str, Any]:
         b"",
     )
     rec.send(
-        hub,
+        market,
         "manageWorkerpoolOrder",
         pool_owner,
         WorkerpoolOrder(workerpool=pool, salt=salt()).as_tuple(),
@@ -259,9 +269,129 @@ def run(chain: Chain) -> dict[str, Any]:
         match(app_order, none, pool_order, RequestOrder(**{**presigned.message(), "sign": b""}))
     )
 
-    rec.send(hub, "createCategory", deployer, "GPU-S", "small GPU tasks", 1200)
+    rec.send(market, "createCategory", deployer, "GPU-S", "small GPU tasks", 1200)
+    rec.send(market, "transferOwnership", deployer, relayer.address)
+    rec.send(market, "transferOwnership", relayer, deployer.address)
     rec.send(hub, "transferOwnership", deployer, relayer.address)
     rec.send(hub, "transferOwnership", relayer, deployer.address)
+
+    # -- PoCo ------------------------------------------------------------------
+    workers = sorted((actor(f"worker {i}") for i in range(7)), key=lambda a: int(a.address, 16))
+    for w in workers:
+        chain.fund_eth(w.address, 10**18)
+        rec.send(rlc, "transfer", deployer, w.address, 100 * NRLC)
+        rec.send(rlc, "approveAndCall", w, hub.address, 100 * NRLC, b"")
+    pool_orders: dict[int, WorkerpoolOrder] = {}
+
+    def open_deal(
+        trust: int, volume: int = 1, callback: str = ZERO
+    ) -> tuple[bytes, Deal, TxReceipt]:
+        if trust not in pool_orders:
+            pool_orders[trust] = WorkerpoolOrder(
+                workerpool=pool, workerpoolprice=NRLC, volume=10_000, trust=trust, salt=salt()
+            ).signed(pool_owner.key, domain)
+        receipt = match(
+            app_order,
+            none,
+            pool_orders[trust],
+            request(trust=trust, volume=volume, callback=callback),
+        )
+        created = market.events.DealCreated().process_receipt(receipt, errors=DISCARD)[0]["args"]
+        return created["deal_id"], Deal.from_tuple(created["deal"]), receipt
+
+    def deal_args(deal_id: bytes, record: Deal) -> tuple[Any, ...]:
+        return (record.as_tuple(), deal_id)
+
+    digest = keccak(text="3628800")
+    results = keccak(text="result archive")
+
+    def push(record: Deal, deal_id: bytes, index: int, worker: LocalAccount) -> TxReceipt:
+        task = record.task_ids(deal_id)[index - record.bot_first]
+        auth = sign_authorization(pool_owner.key, hub_domain, worker.address, task)
+        return rec.send(
+            hub,
+            "contributeAndFinalize",
+            worker,
+            *deal_args(deal_id, record),
+            index,
+            digest,
+            results,
+            b"",
+            ZERO,
+            b"",
+            auth,
+        )
+
+    def contribute(
+        record: Deal, deal_id: bytes, index: int, worker: LocalAccount, answer: bytes = digest
+    ) -> TxReceipt:
+        task = record.task_ids(deal_id)[index - record.bot_first]
+        auth = sign_authorization(pool_owner.key, hub_domain, worker.address, task)
+        return rec.send(
+            hub, "contribute", worker, *deal_args(deal_id, record), index,
+            result_hash(task, answer), result_seal(worker.address, task, answer), ZERO, b"", auth,
+        )  # fmt: skip
+
+    def warp(seconds: int) -> None:
+        chain.w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
+        chain.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+    # warm-up: the first trust-1 task pays the worker and the app owner once
+    deal_id, record, _ = open_deal(1)
+    push(record, deal_id, 0, workers[0])
+    # a fresh request for one task, then its result in one transaction
+    deal_id, record, matched = open_deal(1)
+    pushed = push(record, deal_id, 0, workers[0])
+    scenarios["single_task_trust1"] = gas(matched) + gas(pushed)
+    scenarios["single_task_trust1_result_tx"] = gas(pushed)
+    # a 100-task bag at trust 1, results pushed by 4 workers
+    deal_id, record, matched = open_deal(1, volume=100)
+    pushes = [gas(push(record, deal_id, i, workers[i % 4])) for i in range(100)]
+    scenarios["deal100_trust1_per_task"] = round((gas(matched) + sum(pushes)) / 100)
+    # one task at trust 100 with 7 fresh agreeing workers
+    deal_id, record, matched = open_deal(100)
+    index = record.bot_first
+    task = record.task_ids(deal_id)[0]
+    total = gas(matched) + gas(
+        rec.send(hub, "initialize", pool_owner, *deal_args(deal_id, record), index)
+    )
+    total += sum(gas(contribute(record, deal_id, index, w)) for w in workers)
+    total += sum(gas(rec.send(hub, "reveal", w, task, digest)) for w in workers)
+    total += gas(
+        rec.send(
+            hub,
+            "finalize",
+            pool_owner,
+            *deal_args(deal_id, record),
+            index,
+            results,
+            b"",
+            [w.address for w in workers],
+        )
+    )
+    scenarios["trust100_7workers"] = total
+    # batches, reopen and claim, so every function is measured
+    deal_id, record, _ = open_deal(2, volume=4)
+    rec.send(hub, "initializeArray", pool_owner, *deal_args(deal_id, record), [0, 1])
+    items = []
+    for index in (0, 1):
+        contribute(record, deal_id, index, workers[1])
+        rec.send(hub, "reveal", workers[1], record.task_ids(deal_id)[index], digest)
+        items.append((index, results, b"", [workers[1].address]))
+    rec.send(hub, "finalizeArray", pool_owner, *deal_args(deal_id, record), items)
+    deal_id, record, _ = open_deal(5, volume=3)
+    rec.send(hub, "initialize", pool_owner, *deal_args(deal_id, record), 0)
+    contribute(record, deal_id, 0, workers[2], keccak(text="lost"))
+    for w in workers[3:7]:
+        contribute(record, deal_id, 0, w)
+    warp(2 * record.time_ref)
+    rec.send(hub, "reopen", pool_owner, *deal_args(deal_id, record), 0)
+    warp(10 * record.time_ref)
+    contributors = sorted(
+        [workers[2].address, *(w.address for w in workers[3:7])], key=lambda a: int(a, 16)
+    )
+    rec.send(hub, "claim", requester, *deal_args(deal_id, record), 0, contributors)
+    rec.send(hub, "claimArray", requester, *deal_args(deal_id, record), [(1, []), (2, [])])
 
     return {
         "functions": rec.summary(),
@@ -273,7 +403,13 @@ def run(chain: Chain) -> dict[str, Any]:
             "anvil": subprocess.run(
                 [find_anvil(), "--version"], capture_output=True, text=True
             ).stdout.splitlines()[0],
-            "note": "create_app: the owner's first asset (its ERC-721 balance slot starts at zero)",
+            "note": (
+                "create_app: the owner's first asset (its ERC-721 balance slot starts at zero); "
+                "single_task_trust1: match + contributeAndFinalize, app and pool orders and the "
+                "worker already in use; deal100_trust1_per_task: (match + 100 results) / 100; "
+                "trust100_7workers: match + initialize + 7 contribute + 7 reveal + finalize, "
+                "fresh workers"
+            ),
         },
     }
 

@@ -14,8 +14,9 @@
         max(s // 3, 3) - 1; a result's group value is the product of its
         contributors' weights; total = 1 + the sum of all groups; a group
         wins when group * trust > total * (trust - 1).
-        Trust <= 1 needs no replication: `contributeAndFinalize` lets the
-        authorised worker complete and be paid in one transaction.
+        Trust <= 1 needs no replication: such tasks skip `initialize` and
+        complete through `contributeAndFinalize`, where the authorised worker
+        hands in the result and is paid in one transaction.
 @custom:security The scheduler lists a task's contributors when it finalizes
         or a task is claimed, in ascending address order, and the list must
         have exactly the task's contributor count: so it is exactly the set
@@ -134,6 +135,7 @@ event TaskReopened:
 event TaskFinalized:
     task_id: indexed(bytes32)
     results: bytes32
+    result_digest: bytes32
 
 
 event TaskClaimed:
@@ -215,7 +217,9 @@ def openDeal(
 @external
 def initialize(d: deal.Deal, deal_id: bytes32, index: uint256) -> bytes32:
     """
-    @notice Starts task `index` of deal `deal_id` and returns its id.
+    @notice Starts task `index` of deal `deal_id` and returns its id. Tasks
+            of trust-1 deals are not initialized: they complete through
+            `contributeAndFinalize`.
     @dev Anyone may call (the pool's scheduler does); the deal is passed in
          full and checked against its commitment.
     """
@@ -409,7 +413,8 @@ def contributeAndFinalize(
     self._check_deal(d, deal_id)
     assert d.trust <= 1, "poco: trust above 1"
     task_id: bytes32 = self._task_id(d, deal_id, index)
-    assert self._tasks[task_id] == 0, "poco: task already initialized"
+    # a trust-1 task is never initialized, and cannot be claimed before its
+    # contribution deadline: its results slot alone says whether it is done
     assert self._results[task_id] == empty(bytes32), "poco: task already completed"
     deadline: uint256 = d.start_time + CONTRIBUTION_DEADLINE_RATIO * d.time_ref
     assert block.timestamp < deadline, "poco: contribution deadline passed"
@@ -425,8 +430,8 @@ def contributeAndFinalize(
     escrow._reward(msg.sender, worker_reward, task_id)
     escrow._reward(d.workerpool_owner, d.workerpool_price - worker_reward, task_id)
     escrow._check_pot_empty()
-    log TaskContributed(task_id=task_id, worker=msg.sender, result_hash=result_hash)
-    log TaskFinalized(task_id=task_id, results=results)
+    # the worker is in the Reward event; the digest here is the only record of it
+    log TaskFinalized(task_id=task_id, results=results, result_digest=result_digest)
     self._call_back(d, task_id, results_callback)
 
 
@@ -557,9 +562,9 @@ def _task_id(d: deal.Deal, deal_id: bytes32, index: uint256) -> bytes32:
 
 @internal
 def _initialize(d: deal.Deal, deal_id: bytes32, index: uint256) -> bytes32:
+    assert d.trust > 1, "poco: trust 1 tasks complete in one transaction"
     task_id: bytes32 = self._task_id(d, deal_id, index)
     assert self._tasks[task_id] == 0, "poco: task already initialized"
-    assert self._results[task_id] == empty(bytes32), "poco: task already completed"
     contribution_deadline: uint256 = d.start_time + CONTRIBUTION_DEADLINE_RATIO * d.time_ref
     final_deadline: uint256 = d.start_time + FINAL_DEADLINE_RATIO * d.time_ref
     self._tasks[task_id] = ACTIVE | (contribution_deadline << 56) | (final_deadline << 152)
@@ -583,7 +588,8 @@ def _finalize(
     deadline_passed: bool = block.timestamp >= (word >> 104) & (2**48 - 1)
     assert all_revealed or (reveals > 0 and deadline_passed), "poco: reveals still expected"
     assert results != empty(bytes32), "poco: empty results"
-    self._check_callback_data(d, self._digests[task_id], results_callback)
+    result_digest: bytes32 = self._digests[task_id]
+    self._check_callback_data(d, result_digest, results_callback)
     self._check_contributors(task_id, contributors, (word >> 8) & 65535)
 
     self._tasks[task_id] = (word & ~255) | COMPLETED
@@ -616,7 +622,7 @@ def _finalize(
                 log AccurateContribution(worker=worker, task_id=task_id)
     escrow._reward(d.workerpool_owner, reward, task_id)  # the scheduler keeps the rest
     escrow._check_pot_empty()
-    log TaskFinalized(task_id=task_id, results=results)
+    log TaskFinalized(task_id=task_id, results=results, result_digest=result_digest)
 
 
 @internal

@@ -1,21 +1,28 @@
 """`nuage demo`: the protocol at work on a throwaway local chain.
 
-Today it shows the marketplace on chain: anvil starts, the contracts deploy,
+Today it shows the protocol on chain: anvil starts, the contracts deploy,
 an app owner and a pool owner register their assets and sign offers, a
 requester signs a request, the orders are checked off chain (the same checks
-as the hub) and matched into a deal on chain, with the money locked in
-escrow. Task execution (scheduler, workers, results) arrives with later issues.
+as the market) and matched into a deal, with the money locked in escrow. A
+worker authorised by the pool then hands in each task's result in one
+transaction (trust 1) and everyone is paid. The result is computed in this
+process for now; sandboxed workers and their scheduler arrive later.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
 import time
+from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from rich.console import Console
 from rich.table import Table
+from web3.logs import DISCARD
 
 from nuage.chain.anvil import Anvil
 from nuage.chain.client import Chain, deploy_protocol
@@ -29,13 +36,17 @@ from nuage.protocol import (
     WorkerpoolPolicy,
     check_match,
 )
+from nuage.protocol.deals import Deal
+from nuage.protocol.orders import ZERO_ADDRESS
+from nuage.protocol.poco import TaskStatus, sign_authorization
 
 __all__ = ["DEMO_SUMMARY", "run_demo"]
 
 DEMO_SUMMARY = (
-    "This demo deploys the nuage contracts on a throwaway local anvil chain, registers an app "
-    "and a workerpool, signs orders, matches them into a deal and prints the deal. "
-    "The full network (scheduler, workers, results) arrives with later issues."
+    "This demo deploys the nuage contracts on a throwaway local anvil chain, registers the "
+    "factorial app and a workerpool, signs orders, matches them into a 3-task deal, then a "
+    "worker hands in each result on chain and everyone is paid. Sandboxed workers and the "
+    "pool's scheduler arrive with later issues; here the result is computed in-process."
 )
 NRLC = 10**9
 
@@ -46,6 +57,10 @@ def _role(name: str) -> LocalAccount:
 
 def _rlc(amount: int) -> str:
     return f"{amount / NRLC:g} RLC"
+
+
+def deal_params(created: Any) -> str:
+    return str(created["params"])
 
 
 def run_demo(console: Console) -> int:
@@ -65,6 +80,7 @@ def run_demo(console: Console) -> int:
         deployment = deploy_protocol(chain, deployer)
         rlc = chain.contract("RLC", deployment.rlc)
         hub = chain.contract("Hub", deployment.hub)
+        market = chain.contract("Market", deployment.market)
         apps = chain.contract("AppRegistry", deployment.app_registry)
         pools = chain.contract("WorkerpoolRegistry", deployment.workerpool_registry)
         console.print(f"[green]✓[/] hub deployed at {hub.address}")
@@ -93,7 +109,7 @@ def run_demo(console: Console) -> int:
         console.print("[green]✓[/] requester and pool owner deposited 50 RLC each (approveAndCall)")
 
         status.update("signing orders…")
-        domain = Domain(chain_id=chain.chain_id, verifying_contract=hub.address)
+        domain = Domain(chain_id=chain.chain_id, verifying_contract=market.address)
         orders = (
             AppOrder(app=app, appprice=1 * NRLC, volume=10).signed(app_owner.key, domain),
             DatasetOrder.none(),
@@ -112,7 +128,7 @@ def run_demo(console: Console) -> int:
         )
         facts = ChainFacts(
             domain=domain,
-            category_count=hub.functions.countCategory().call(),
+            category_count=market.functions.countCategory().call(),
             app_owners={app: app_owner.address},
             workerpools={pool: WorkerpoolPolicy(pool_owner.address)},
             free_balances={
@@ -130,37 +146,83 @@ def run_demo(console: Console) -> int:
 
         status.update("matching on chain…")
         receipt = chain.transact(
-            hub.functions.matchOrders(*(o.as_tuple() for o in orders)), requester
+            market.functions.matchOrders(*(o.as_tuple() for o in orders)), requester
         )
-        deal = hub.functions.viewDeal(verdict.deal_id).call()
+        created = market.events.DealCreated().process_receipt(receipt, errors=DISCARD)[0]["args"]
+        deal = Deal.from_tuple(created["deal"])
+        assert hub.functions.viewDeal(verdict.deal_id).call() == deal.commitment()
         console.print(
             f"[green]✓[/] matchOrders: deal {verdict.deal_id.hex()} ({receipt['gasUsed']:,} gas)"
         )
 
-    table = Table(title="The deal, as the hub records it", show_header=False)
+        status.update("computing and handing in results (one transaction per task, trust 1)…")
+        worker = _role("worker")
+        chain.fund_eth(worker.address, 10 * 10**18)
+        hub_domain = Domain(chain_id=chain.chain_id, verifying_contract=hub.address)
+        output = str(math.factorial(int(json.loads(deal_params(created))["iexec_args"]))).encode()
+        digest = hashlib.sha256(output).digest()
+        for task, index in zip(
+            deal.task_ids(verdict.deal_id),
+            range(deal.bot_first, deal.bot_first + deal.bot_size),
+            strict=True,
+        ):
+            authorization = sign_authorization(pool_owner.key, hub_domain, worker.address, task)
+            receipt = chain.transact(
+                hub.functions.contributeAndFinalize(
+                    deal.as_tuple(),
+                    verdict.deal_id,
+                    index,
+                    digest,
+                    digest,
+                    b"",
+                    ZERO_ADDRESS,
+                    b"",
+                    authorization,
+                ),
+                worker,
+            )
+            state = hub.functions.viewTask(task).call()
+            console.print(
+                f"[green]✓[/] task {index}: {TaskStatus.NAMES[state[0]]}, result {output.decode()} "
+                f"({receipt['gasUsed']:,} gas)"
+            )
+        balances = {
+            name: hub.functions.balanceOf(account.address).call()
+            for name, account in (
+                ("app owner", app_owner),
+                ("pool owner", pool_owner),
+                ("worker", worker),
+            )
+        }
+
+    table = Table(title="The deal, as the market published it", show_header=False)
     fields = [
-        ("app", f"{deal[0]} (owner {deal[1]}), {_rlc(deal[2])} per task"),
-        ("workerpool", f"{deal[6]} (owner {deal[7]}), {_rlc(deal[8])} per task"),
-        ("requester", deal[12]),
+        ("app", f"{deal.app} (owner {deal.app_owner}), {_rlc(deal.app_price)} per task"),
+        (
+            "workerpool",
+            f"{deal.workerpool} (owner {deal.workerpool_owner}), "
+            f"{_rlc(deal.workerpool_price)} per task",
+        ),
+        ("requester", deal.requester),
         (
             "tasks",
-            f"{deal[18]} (indices {deal[17]}..{deal[17] + deal[18] - 1}), "
-            f"category {deal[10]}, trust {deal[9]}",
+            f"{deal.bot_size} (indices {deal.bot_first}..{deal.bot_first + deal.bot_size - 1}), "
+            f"category {deal.category} (T = {deal.time_ref} s), trust {deal.trust}",
         ),
-        ("params", deal[15]),
+        ("params", deal_params(created)),
         (
-            "locked",
+            "locked at match",
             f"{_rlc(verdict.cost)} from the requester, "
             f"{_rlc(verdict.stake)} stake from the pool owner",
         ),
-        ("per-worker stake", _rlc(deal[19])),
+        ("paid", ", ".join(f"{name} {_rlc(amount)}" for name, amount in balances.items())),
     ]
     for name, value in fields:
         table.add_row(name, str(value))
     console.print(table)
     console.print(
-        f"Done in {time.monotonic() - started:.1f} s. Next (later issues): the pool's scheduler "
-        "sees the deal, workers compute the tasks and Proof-of-Contribution pays them.",
+        f"Done in {time.monotonic() - started:.1f} s. The result was computed in this process; "
+        "sandboxed workers and their scheduler arrive with a later issue.",
         highlight=False,
     )
     return 0

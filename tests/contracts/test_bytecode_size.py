@@ -15,6 +15,7 @@ DEPLOYED = {
     "DatasetRegistry": "datasets",
     "WorkerpoolRegistry": "workerpools",
     "Hub": "hub",
+    "Market": "market",
 }
 
 
@@ -36,29 +37,49 @@ def test_deployed_code_fits_eip170(protocol: Protocol, name: str):
     assert 0 < len(code) <= EIP170_MAX_CODE_SIZE, f"{name}: {len(code)} bytes"
 
 
-@pytest.mark.parametrize("name", sorted(set(DEPLOYABLES) - {"Hub"}))
+@pytest.mark.parametrize("name", sorted(set(DEPLOYABLES) - {"Hub", "Market"}))
 def test_deployed_code_is_the_artifact(protocol: Protocol, artifacts, name: str):
     code = boa.env.get_code(getattr(protocol, DEPLOYED[name]).address)
     assert code == artifacts[name].runtime
 
 
-def test_deployed_hub_is_the_artifact_followed_by_its_immutables(protocol: Protocol, artifacts):
-    code = boa.env.get_code(protocol.hub.address)
-    runtime = artifacts["Hub"].runtime
-    immutables = encode(
-        ["address", "address", "address", "address", "uint256", "bytes32"],
-        [
-            protocol.rlc.address,
-            protocol.apps.address,
-            protocol.datasets.address,
-            protocol.workerpools.address,
-            protocol.domain.chain_id,
-            protocol.domain.separator,
-        ],
-    )
-    assert len(code) == len(runtime) + len(immutables)
+def _words(values: list[tuple[str, object]]) -> list[bytes]:
+    return sorted(encode([kind], [value]) for kind, value in values)
+
+
+def _appended(code: bytes, runtime: bytes) -> list[bytes]:
     assert code[: len(runtime)] == runtime
-    assert code[len(runtime) :] == immutables
+    tail = code[len(runtime) :]
+    return sorted(tail[i : i + 32] for i in range(0, len(tail), 32))
+
+
+def test_deployed_hub_is_the_artifact_followed_by_its_immutables(protocol: Protocol, artifacts):
+    """The token and the hub's EIP-712 domain (chain id, separator)."""
+    code = boa.env.get_code(protocol.hub.address)
+    expected = _words(
+        [
+            ("address", protocol.rlc.address),
+            ("uint256", protocol.hub_domain.chain_id),
+            ("bytes32", protocol.hub_domain.separator),
+        ]
+    )
+    assert _appended(code, artifacts["Hub"].runtime) == expected
+
+
+def test_deployed_market_is_the_artifact_followed_by_its_immutables(protocol: Protocol, artifacts):
+    """The hub, the three registries and the market's EIP-712 domain."""
+    code = boa.env.get_code(protocol.market.address)
+    expected = _words(
+        [
+            ("address", protocol.hub.address),
+            ("address", protocol.apps.address),
+            ("address", protocol.datasets.address),
+            ("address", protocol.workerpools.address),
+            ("uint256", protocol.domain.chain_id),
+            ("bytes32", protocol.domain.separator),
+        ]
+    )
+    assert _appended(code, artifacts["Market"].runtime) == expected
 
 
 def test_every_deployable_is_checked():

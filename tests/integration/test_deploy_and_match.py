@@ -17,6 +17,7 @@ from nuage.protocol import (
     WorkerpoolPolicy,
     check_match,
 )
+from nuage.protocol.deals import Deal
 
 pytestmark = pytest.mark.integration
 NRLC = 10**9
@@ -36,6 +37,7 @@ def test_deal_on_anvil_matches_the_python_verdict(chain: Chain):
     assert deployment.chain_id == chain.chain_id
     rlc = chain.contract("RLC", deployment.rlc)
     hub = chain.contract("Hub", deployment.hub)
+    market = chain.contract("Market", deployment.market)
     apps = chain.contract("AppRegistry", deployment.app_registry)
     pools = chain.contract("WorkerpoolRegistry", deployment.workerpool_registry)
 
@@ -52,7 +54,7 @@ def test_deal_on_anvil_matches_the_python_verdict(chain: Chain):
     chain.transact(pools.functions.createWorkerpool(pool_owner.address, "pool"), pool_owner)
     pool = pools.functions.predictWorkerpool(pool_owner.address, "pool").call()
 
-    domain = Domain(chain_id=chain.chain_id, verifying_contract=hub.address)
+    domain = Domain(chain_id=chain.chain_id, verifying_contract=market.address)
     orders = (
         AppOrder(app=app, appprice=2 * NRLC).signed(app_owner.key, domain),
         DatasetOrder.none(),
@@ -70,14 +72,18 @@ def test_deal_on_anvil_matches_the_python_verdict(chain: Chain):
     verdict = check_match(*orders, facts)
     assert verdict.ok
 
-    receipt = chain.transact(hub.functions.matchOrders(*(o.as_tuple() for o in orders)), requester)
-    matched = hub.events.OrdersMatched().process_receipt(receipt, errors=DISCARD)[0]["args"]
+    receipt = chain.transact(
+        market.functions.matchOrders(*(o.as_tuple() for o in orders)), requester
+    )
+    matched = market.events.OrdersMatched().process_receipt(receipt, errors=DISCARD)[0]["args"]
     assert matched["deal_id"] == verdict.deal_id
-    deal = hub.functions.viewDeal(verdict.deal_id).call()
-    assert deal[0] == app and deal[6] == pool
+    created = market.events.DealCreated().process_receipt(receipt, errors=DISCARD)[0]["args"]
+    deal = Deal.from_tuple(created["deal"])
+    assert (deal.app, deal.workerpool, deal.requester) == (app, pool, requester.address)
+    assert hub.functions.viewDeal(verdict.deal_id).call() == deal.commitment()
     assert hub.functions.frozenOf(requester.address).call() == verdict.cost == 5 * NRLC
     assert hub.functions.frozenOf(pool_owner.address).call() == verdict.stake
 
     with pytest.raises(ContractRevert) as refused:
-        chain.transact(hub.functions.matchOrders(*(o.as_tuple() for o in orders)), requester)
+        chain.transact(market.functions.matchOrders(*(o.as_tuple() for o in orders)), requester)
     assert refused.value.reason == "market: app order consumed"

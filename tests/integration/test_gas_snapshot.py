@@ -21,3 +21,6 @@ def test_committed_gas_meets_targets():
     scenarios = json.loads(gas.RESULTS.read_text())["scenarios"]
     assert scenarios["create_app"] <= 150_000  # iExec: 550-625k per asset contract
     assert scenarios["match_fresh_request"] <= 300_000  # iExec matchOrders: 760,843
+    assert scenarios["single_task_trust1"] <= 300_000  # iExec: ~1.8M classic, ~730k Boost
+    assert scenarios["deal100_trust1_per_task"] <= 100_000
+    assert scenarios["trust100_7workers"] <= 1_600_000  # iExec's averages add up to ~4.4M

@@ -8,6 +8,7 @@ against that word. Field order and types are `contracts/modules/deal.vy`'s.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -82,7 +83,7 @@ class Deal:
     @classmethod
     def from_tuple(cls, values: Any) -> Deal:
         """From the ABI tuple (an event's decoded `deal`, or a contract call's)."""
-        if isinstance(values, dict):
+        if isinstance(values, Mapping):
             return cls(**values)
         return cls(*values)
 
