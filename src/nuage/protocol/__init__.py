@@ -1,8 +1,10 @@
-"""nuage's protocol, pure: order types, EIP-712, ids, tags and the match checks.
+"""nuage's protocol, pure: orders, EIP-712, ids, tags, match checks, deals, PoCo rules.
 
-Nothing here does I/O; the chain layer, the market and the CLI build on it.
+Nothing here does I/O; the chain layer, the market, the scheduler and the CLI build on it.
 """
 
+from nuage.protocol.consensus import Consensus, replicas_needed, weight
+from nuage.protocol.deals import Deal
 from nuage.protocol.eip712 import Domain, digest, hash_struct, recover, sign_digest, to_compact
 from nuage.protocol.ids import deal_id, task_id
 from nuage.protocol.matching import (
@@ -22,18 +24,24 @@ from nuage.protocol.orders import (
     RequestOrder,
     WorkerpoolOrder,
 )
+from nuage.protocol.poco import TaskStatus, result_hash, result_seal, sign_authorization
+from nuage.protocol.rewards import Settlement, settle, settle_fast
 
 __all__ = [
     "ZERO_ADDRESS",
     "AppOrder",
     "ChainFacts",
+    "Consensus",
     "DatasetOrder",
+    "Deal",
     "Domain",
     "Incompatibility",
     "MatchVerdict",
     "Operation",
     "Order",
     "RequestOrder",
+    "Settlement",
+    "TaskStatus",
     "WorkerpoolOrder",
     "WorkerpoolPolicy",
     "check_match",
@@ -42,7 +50,14 @@ __all__ = [
     "hash_struct",
     "is_signed",
     "recover",
+    "replicas_needed",
+    "result_hash",
+    "result_seal",
+    "settle",
+    "settle_fast",
+    "sign_authorization",
     "sign_digest",
     "task_id",
     "to_compact",
+    "weight",
 ]
