@@ -28,7 +28,7 @@ $(STAMP): scripts/setup.sh pyproject.toml uv.lock
 	bash scripts/setup.sh
 
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check $(LINTED)

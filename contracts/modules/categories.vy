@@ -5,9 +5,10 @@
 @notice A category names a size of task and its work-clock time reference
         T (seconds), from which task deadlines derive: contributions within
         7T of the deal's start, reveals within 2T of consensus, final
-        deadline 10T. XS, S, M, L and XL are created at deployment; the
-        hub's owner may add more (at most 256, so a deal records its
-        category in one byte).
+        deadline 10T (a deal carries its category's T to the hub). XS, S,
+        M, L and XL are created at deployment; the market's owner may add
+        more, up to 256: a bound on what clients must list, far above any
+        real need.
 """
 
 from modules import ownable

@@ -9,7 +9,9 @@ DEPLOYED = 5
 def test_owner_creates_a_category(protocol, deployer):
     with boa.env.prank(deployer.address):
         index = protocol.market.createCategory("XXL", "extra extra large: T = 1 day", 86_400)
-    [created] = [log for log in protocol.market.get_logs() if type(log).__name__ == "CategoryCreated"]
+    [created] = [
+        log for log in protocol.market.get_logs() if type(log).__name__ == "CategoryCreated"
+    ]
 
     assert index == DEPLOYED
     assert (
@@ -44,9 +46,10 @@ def test_deal_can_use_a_new_category(protocol, deployer, requester, app_owner, p
     )
     deal.request = replace(deal.request, category=category).signed(requester.key, protocol.domain)
 
-    deal_id = protocol.match(deal)
+    deal_id, record = protocol.match_record(deal)
 
-    assert protocol.hub.viewDeal(deal_id).category == category
+    assert (record.category, record.time_ref) == (category, 86_400)
+    assert protocol.hub.viewDeal(deal_id) == record.commitment()
 
 
 def test_stranger_reverts(protocol, attacker):
@@ -69,12 +72,14 @@ def test_zero_time_reference_reverts(protocol, deployer):
 
 
 def test_257th_category_reverts(protocol, deployer):
-    """A deal records its category in one byte: 256 categories at most."""
+    """The market keeps at most 256 categories."""
     with boa.env.prank(deployer.address):
         for i in range(MAX_CATEGORIES - DEPLOYED):
             protocol.market.createCategory(f"C{i}", "", 60)
     assert protocol.market.countCategory() == MAX_CATEGORIES
-    assert protocol.market.viewCategory(MAX_CATEGORIES - 1).name == f"C{MAX_CATEGORIES - DEPLOYED - 1}"
+    assert (
+        protocol.market.viewCategory(MAX_CATEGORIES - 1).name == f"C{MAX_CATEGORIES - DEPLOYED - 1}"
+    )
     root = protocol.state_root()
 
     with boa.env.prank(deployer.address), boa.reverts("categories: too many"):

@@ -1,8 +1,11 @@
-"""Helpers for the market's tests: amend signed orders, manage them, and prove refusals.
+"""Helpers for the market's tests: amend signed orders, manage them, read what a match
+published, and prove refusals.
 
-`assert_refused` is the one place that checks a refused match: the hub
-reverts with exactly the reason, nothing on chain moved, and
-`nuage.protocol.check_match`, fed what the hub reads, names the same reason.
+`assert_refused` is the one place that checks a refused match: `matchOrders`
+reverts with exactly the reason (the market's own, or the hub's from the
+`openDeal` it calls, which locks the funds), nothing on chain moved, and
+`nuage.protocol.check_match`, fed what the market and the hub read, names the
+same reason.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 import boa
 
 from nuage.protocol import MatchVerdict, Operation, Order, check_match
+from nuage.protocol.deals import Deal as DealRecord
 from tests.contracts.harness import Actor, Deal, Protocol
 
 ORDER_KINDS = ("app", "dataset", "workerpool", "request")
@@ -22,6 +26,35 @@ ORDER_KINDS = ("app", "dataset", "workerpool", "request")
 def verdict(protocol: Protocol, deal: Deal) -> MatchVerdict:
     """What the client library says of these orders, given what the hub would read."""
     return check_match(deal.app, deal.dataset, deal.workerpool, deal.request, protocol.facts(deal))
+
+
+def events(protocol: Protocol, name: str) -> list[Any]:
+    """The logs named `name` of the market's last call, its calls into the hub included.
+
+    Any call to the market (a view too) becomes its last call: read logs first.
+    """
+    return [log for log in protocol.market.get_logs() if type(log).__name__ == name]
+
+
+@dataclasses.dataclass(frozen=True)
+class Created:
+    """A `DealCreated` event: who emitted it, the deal id, the record and the params."""
+
+    emitter: str
+    deal_id: bytes
+    record: DealRecord
+    params: str
+
+
+def deal_created(protocol: Protocol) -> Created:
+    """The one `DealCreated` of the market's last call, its record read field by field."""
+    [log] = events(protocol, "DealCreated")
+    return Created(
+        emitter=str(log.address),
+        deal_id=bytes(log.deal_id),
+        record=DealRecord(**log.deal._asdict()),  # by name: a reordered struct fails here
+        params=log.params,
+    )
 
 
 def assert_refused(

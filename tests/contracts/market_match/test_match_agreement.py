@@ -1,10 +1,11 @@
-"""The client library's verdict (`check_match`) agrees with Hub.matchOrders.
+"""The client library's verdict (`check_match`) agrees with Market.matchOrders.
 
 A fixed world (an app, a dataset, two pools) and compatible orders, of which
 an example perturbs a few fields: categories, trusts, prices, tags,
 restrictions, volumes, assets, signatures, cancellations, transfers, funds. Whatever the
-library says, the hub does: the same deal (id, volume, money locked), or a
-revert with exactly the library's first reason and nothing changed.
+library says, the market (and the hub, which locks the funds) does: the same deal (id,
+volume, money locked in the hub, record committed), or a revert with exactly the
+library's first reason and nothing changed.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from nuage.protocol import (
 from nuage.protocol.eip712 import SECP256K1_N, to_compact
 from nuage.protocol.tags import GPU, TEE
 from tests.contracts.harness import Actor, Deal, Protocol
-from tests.contracts.market_match._helpers import manage, verdict
+from tests.contracts.market_match._helpers import deal_created, events, manage, verdict
 
 PRICE = 10**9
 PLENTY = 10**12
@@ -353,10 +354,12 @@ def assert_same_deal(protocol, deal, said, requester: Actor, pool_owner: Actor) 
 
     made = protocol.match(deal)
 
-    [matched] = [log for log in protocol.market.get_logs() if type(log).__name__ == "OrdersMatched"]
+    [matched] = events(protocol, "OrdersMatched")
+    created = deal_created(protocol)
     assert (made, matched.volume) == (said.deal_id, said.volume)
     for address, (free, frozen) in moves.items():
         assert protocol.account(address) == (before[address][0] + free, before[address][1] + frozen)
     assert protocol.market.viewConsumed(request_hash) == bot_first + said.volume
-    record = protocol.hub.viewDeal(made)
-    assert (record.bot_first, record.bot_size) == (bot_first, said.volume)
+    record = created.record
+    assert (created.deal_id, record.bot_first, record.bot_size) == (made, bot_first, said.volume)
+    assert protocol.hub.viewDeal(made) == record.commitment()

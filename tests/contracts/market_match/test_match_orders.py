@@ -1,8 +1,10 @@
-"""Hub.matchOrders: deals made, money locked, and every reason a match is refused.
+"""Market.matchOrders: deals made, money locked in the hub, every reason a match is refused.
 
 Each refusal is checked three ways (`assert_refused`): the exact revert
-reason, an unchanged chain, and the same first reason from the client
-library's `check_match`.
+reason (the market's, or the hub's from `openDeal` for the two balance
+checks), an unchanged chain, and the same first reason from the client
+library's `check_match`. Each deal made is checked against `check_match`'s
+prediction and against its `DealCreated` record, whose commitment the hub keeps.
 """
 
 import ast
@@ -19,8 +21,11 @@ from nuage.protocol.tags import GPU, TEE
 from tests.contracts.deployers import CONTRACTS
 from tests.contracts.harness import Actor, Deal
 from tests.contracts.market_match._helpers import (
+    Created,
     assert_refused,
     consumed,
+    deal_created,
+    events,
     manage,
     verdict,
 )
@@ -38,25 +43,25 @@ def unregistered(name: str) -> str:
     return to_checksum_address(keccak(text=f"never registered {name}")[:20])
 
 
-def events(protocol, name: str) -> list:
-    return [log for log in protocol.market.get_logs() if type(log).__name__ == name]
-
-
 def leave_free(protocol, actor: Actor, free: int) -> None:
     """Withdraw until `actor` has exactly `free` nRLC of free balance in the hub."""
     with boa.env.prank(actor.address):
         protocol.hub.withdraw(protocol.hub.balanceOf(actor.address) - free)
 
 
-def assert_matches(protocol, deal: Deal, sender: Actor | None = None) -> bytes:
-    """The hub makes the deal check_match predicts (id and volume)."""
+def assert_matches(protocol, deal: Deal, sender: Actor | None = None) -> Created:
+    """The market makes the deal check_match predicts (id and volume), publishes its
+    record in `DealCreated`, and the hub keeps that record's commitment."""
     said = verdict(protocol, deal)
     assert said.ok, said.reasons
     made = protocol.match(deal, sender)
     assert made == said.deal_id
     [matched] = events(protocol, "OrdersMatched")
     assert matched.volume == said.volume
-    return made
+    created = deal_created(protocol)
+    assert (created.deal_id, created.record.bot_size) == (made, said.volume)
+    assert protocol.hub.viewDeal(made) == created.record.commitment()
+    return created
 
 
 # -- deals made ------------------------------------------------------------------
@@ -76,6 +81,8 @@ def test_plain_deal_locks_payment_and_stake_and_consumes_orders(
 
     [notice] = events(protocol, "SchedulerNotice")
     [matched] = events(protocol, "OrdersMatched")
+    [created] = events(protocol, "DealCreated")
+    locks = events(protocol, "Lock")  # the hub's, from the openDeal the market called
     assert made == deal_id(request_hash, 0) == said.deal_id
     cost = (PRICE + PRICE) * 2
     stake = STAKE * 2
@@ -84,12 +91,18 @@ def test_plain_deal_locks_payment_and_stake_and_consumes_orders(
     assert protocol.account(pool_owner) == (owner_free - stake, owner_frozen + stake)
     assert [consumed(protocol, o) for o in (deal.app, deal.workerpool, deal.request)] == [2, 2, 2]
     assert (notice.workerpool, notice.deal_id) == (deal.workerpool.workerpool, made)
-    assert matched.deal_id == made
+    assert (matched.deal_id, created.deal_id) == (made, made)
     assert matched.app_order_hash == deal.app.hash(protocol.domain)
     assert matched.dataset_order_hash == bytes(32)
     assert matched.workerpool_order_hash == deal.workerpool.hash(protocol.domain)
     assert matched.request_order_hash == request_hash
     assert matched.volume == 2
+    assert {str(log.address) for log in (notice, matched, created)} == {protocol.market.address}
+    assert {str(log.address) for log in locks} == {protocol.hub.address}
+    assert [(log.account, log.amount, log.ref) for log in locks] == [
+        (requester.address, cost, made),
+        (pool_owner.address, stake, made),
+    ]
     assert protocol.state_root() != root  # the fingerprint refusals compare sees a deal
 
 
@@ -151,10 +164,10 @@ def test_request_order_matched_in_two_deals(protocol, market):
     again = market.amend(deal, app={"volume": 5})
     second = assert_matches(protocol, again)
 
-    assert first == deal_id(request_hash, 0)
-    assert second == deal_id(request_hash, 1)
-    assert [protocol.hub.viewDeal(d).bot_first for d in (first, second)] == [0, 1]
-    assert [protocol.hub.viewDeal(d).bot_size for d in (first, second)] == [1, 2]
+    assert first.deal_id == deal_id(request_hash, 0)
+    assert second.deal_id == deal_id(request_hash, 1)
+    assert [(d.record.bot_first, d.record.bot_size) for d in (first, second)] == [(0, 1), (1, 2)]
+    assert protocol.hub.viewDeal(first.deal_id) == first.record.commitment()
     assert consumed(protocol, deal.request) == 3
     assert consumed(protocol, again.app) == 2
 
@@ -201,25 +214,25 @@ def test_compact_signatures_match(protocol, market):
 def test_trust_zero_is_stored_as_one(protocol, market):
     deal = market.deal(trust=0)
 
-    made = assert_matches(protocol, deal)
+    created = assert_matches(protocol, deal)
 
-    assert protocol.hub.viewDeal(made).trust == 1
+    assert created.record.trust == 1
 
 
 def test_gpu_requested_and_offered(protocol, market):
     deal = market.amend(market.deal(), request={"tag": tag(GPU)}, workerpool={"tag": tag(GPU)})
 
-    made = assert_matches(protocol, deal)
+    created = assert_matches(protocol, deal)
 
-    assert protocol.hub.viewDeal(made).tag == tag(GPU)
+    assert created.record.tag == tag(GPU)
 
 
 def test_tee_app_runs_on_a_tee_pool(protocol, market):
     deal = market.amend(market.deal(), app={"tag": tag(TEE)}, workerpool={"tag": tag(TEE | GPU)})
 
-    made = assert_matches(protocol, deal)
+    created = assert_matches(protocol, deal)
 
-    assert protocol.hub.viewDeal(made).tag == tag(TEE)
+    assert created.record.tag == tag(TEE)
 
 
 def test_requester_who_owns_the_pool_locks_both_from_one_account(protocol, app_owner, pool_owner):
@@ -408,7 +421,7 @@ def test_unsigned_order_that_nobody_presigned(protocol, market, kind):
 
 @pytest.mark.parametrize("kind", ["app", "dataset", "workerpool"])
 def test_transferred_assets_old_orders_stop_matching(protocol, market, kind):
-    """The hub checks signatures against the asset's current owner."""
+    """The market checks signatures against the asset's current owner."""
     deal = market.deal(with_dataset=True)
     registry = {
         "app": protocol.apps,
@@ -465,40 +478,51 @@ def test_order_of_volume_zero(protocol, market, kind):
 def test_requester_balance_too_low_without_deposit(protocol, market, requester):
     deal = market.deal()
     leave_free(protocol, requester, 0)
-    assert_refused(protocol, deal, "market: requester balance too low")
+    assert_refused(protocol, deal, "hub: requester balance too low")
 
 
 def test_requester_balance_one_short_then_exact(protocol, market, requester):
     deal = market.deal(volume=2)
     leave_free(protocol, requester, 4 * PRICE - 1)
-    assert_refused(protocol, deal, "market: requester balance too low")
+    assert_refused(protocol, deal, "hub: requester balance too low")
 
     protocol.deposit(requester, 1)
     assert_matches(protocol, deal)
     assert protocol.account(requester)[0] == 0
 
 
+def priced_at(market, field: str, price: int) -> Deal:
+    """A deal with a dataset where `field` (and the request's maximum for it) is `price`."""
+    kind = field.removesuffix("price")
+    return market.amend(
+        market.deal(with_dataset=True),
+        **{kind: {field: price}},
+        request={field.replace("price", "maxprice"): price},
+    )
+
+
 @pytest.mark.parametrize("price", [2**96, 2**256 - 1], ids=["2**96", "max uint256"])
 @pytest.mark.parametrize("field", ["appprice", "datasetprice", "workerpoolprice"])
-def test_requester_balance_too_low_for_a_price_beyond_any_balance(protocol, market, field, price):
-    deal = market.deal(with_dataset=True)
-    kind = field.removesuffix("price")
-    deal = market.amend(
-        deal, **{kind: {field: price}}, request={field.replace("price", "maxprice"): price}
-    )
-    assert_refused(protocol, deal, "market: requester balance too low")
+def test_price_beyond_any_balance_is_out_of_range(protocol, market, field, price):
+    """No escrow balance reaches 2**96: the market refuses before the cost can overflow."""
+    assert_refused(protocol, priced_at(market, field, price), "market: price out of range")
+
+
+@pytest.mark.parametrize("field", ["appprice", "datasetprice", "workerpoolprice"])
+def test_largest_price_in_range_is_left_to_the_balance_check(protocol, market, field):
+    assert_refused(protocol, priced_at(market, field, 2**96 - 1), "hub: requester balance too low")
 
 
 def test_workerpool_owner_balance_too_low(protocol, market, pool_owner):
     deal = market.deal(volume=2)
     leave_free(protocol, pool_owner, 2 * STAKE - 1)
-    assert_refused(protocol, deal, "market: workerpool owner balance too low")
+    assert_refused(protocol, deal, "hub: workerpool owner balance too low")
 
 
 def test_requester_owning_the_pool_can_pay_but_not_stake(protocol, app_owner, pool_owner):
     deal = protocol.ready_deal(requester=pool_owner, app_owner=app_owner, pool_owner=pool_owner)
     leave_free(protocol, pool_owner, 2 * PRICE + STAKE - 1)
-    assert_refused(protocol, deal, "market: workerpool owner balance too low")
+    assert_refused(protocol, deal, "hub: workerpool owner balance too low")
 
 
 # -- the first failing check names the reason ---------------------------------------------
@@ -531,10 +555,12 @@ def faulty_deal(protocol, market, attacker: Actor, faults: set[Incompatibility])
     def restriction(fault: Incompatibility) -> str:
         return pick(fault, elsewhere, ZERO_ADDRESS)
 
+    app_price = pick(Fault.PRICE_OUT_OF_RANGE, 2**96, PRICE)  # the request agrees to pay it
+
     changes = {
         "app": {
             "app": app,
-            "appprice": pick(Fault.APP_PRICE, PRICE + 1, PRICE),
+            "appprice": pick(Fault.APP_PRICE, app_price + 1, app_price),
             "volume": pick(Fault.APP_CONSUMED, 0, 1),
             "datasetrestrict": restriction(Fault.APP_RESTRICTS_DATASET),
             "workerpoolrestrict": restriction(Fault.APP_RESTRICTS_WORKERPOOL),
@@ -561,6 +587,7 @@ def faulty_deal(protocol, market, attacker: Actor, faults: set[Incompatibility])
         },
         "request": {
             "app": pick(Fault.APP_MISMATCH, elsewhere, app),
+            "appmaxprice": app_price,
             "dataset": pick(Fault.DATASET_MISMATCH, elsewhere, dataset),
             "workerpool": restriction(Fault.WORKERPOOL_MISMATCH),
             "volume": pick(Fault.REQUEST_CONSUMED, 0, 1),
@@ -583,9 +610,9 @@ def faulty_deal(protocol, market, attacker: Actor, faults: set[Incompatibility])
     return market.amend(deal, signers=signers, **changes)
 
 
-def test_hub_names_the_first_failing_check_and_client_lists_them_all(protocol, market, attacker):
-    """Failing every check, then mending them one by one in check order, the hub always
-    names the first still failing: it checks in the order check_match does."""
+def test_match_names_the_first_failing_check_and_client_lists_them_all(protocol, market, attacker):
+    """Failing every check, then mending them one by one in check order, matchOrders always
+    names the first still failing: market and hub check in the order check_match does."""
     remaining = list(Incompatibility)
     while remaining:
         with boa.env.anchor():
@@ -602,14 +629,30 @@ def test_hub_names_the_first_failing_check_and_client_lists_them_all(protocol, m
 # -- every reason is known to clients and tested ----------------------------------------
 
 
-def match_orders_reasons() -> set[str]:
-    source = (CONTRACTS / "modules" / "market.vy").read_text()
-    body = source.split("def matchOrders(", 1)[1].split("\n@", 1)[0]
-    return set(re.findall(r'"(market: [^"]+)"', body))
+# openDeal's first check: only the bound market may open deals. Ours is the bound one
+# (see the test below), so matchOrders never fails it; hub_poco tests it.
+OPEN_DEAL_CALLER_CHECK = "hub: only the market"
+
+
+def reasons_in(module: str, function: str, prefix: str) -> list[str]:
+    """The `prefix: ...` revert reasons of `function` in contracts/modules/`module`.vy,
+    in source order."""
+    source = (CONTRACTS / "modules" / f"{module}.vy").read_text()
+    body = source.split(f"def {function}(", 1)[1].split("\n@", 1)[0]
+    return re.findall(rf'"({prefix}: [^"]+)"', body)
+
+
+def match_orders_reasons() -> list[str]:
+    """Every reason matchOrders can revert with, in check order: the market's own checks,
+    then those of the hub's openDeal, which it calls last."""
+    open_deal = reasons_in("poco", "openDeal", "hub")
+    assert open_deal[0] == OPEN_DEAL_CALLER_CHECK
+    return reasons_in("market", "matchOrders", "market") + open_deal[1:]
 
 
 def reasons_named_in_tests() -> set[str]:
-    """Every "market: ..." string constant in this directory's tests (docstrings aside)."""
+    """Every "market: ..." or "hub: ..." string constant in this directory's tests
+    (docstrings aside)."""
     found: set[str] = set()
     for path in HERE.glob("test_*.py"):
         tree = ast.parse(path.read_text())
@@ -625,15 +668,16 @@ def reasons_named_in_tests() -> set[str]:
             for node in ast.walk(tree)
             if isinstance(node, ast.Constant)
             and isinstance(node.value, str)
-            and node.value.startswith("market: ")
+            and node.value.startswith(("market: ", "hub: "))
             and id(node) not in docstrings
         }
     return found
 
 
-def test_every_revert_reason_of_match_orders_is_an_incompatibility():
-    assert match_orders_reasons() == {reason.value for reason in Incompatibility}
+def test_every_revert_reason_of_match_orders_is_an_incompatibility_in_check_order(protocol):
+    assert protocol.hub.market() == protocol.market.address  # openDeal's caller check passes
+    assert match_orders_reasons() == [reason.value for reason in Incompatibility]
 
 
 def test_every_revert_reason_of_match_orders_has_a_test():
-    assert match_orders_reasons() - reasons_named_in_tests() == set()
+    assert set(match_orders_reasons()) - reasons_named_in_tests() == set()
