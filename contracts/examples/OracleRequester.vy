@@ -11,10 +11,12 @@
         The result it receives is the task's callback data: the hub checks
         that its keccak256 is the digest the workers agreed on.
         Each request has volume 1, so its single task's id is known as soon
-        as the order is published (`taskOf`).
+        as the order is published (`taskOf`); a result is taken only for a
+        task this contract requested and only once, so a request someone
+        else publishes naming this contract as callback cannot plant one.
 @custom:security The hub gives `receiveResult` 200,000 gas. Storing a result
         costs about 22,100 gas per 32-byte word, so results above about
-        150 bytes run out of gas: the hub logs `CallbackFailed`, the task
+        220 bytes run out of gas: the hub logs `CallbackFailed`, the task
         stays paid, and the result is lost to this contract (it remains in
         the finalize transaction's calldata). A production requester would
         store a hash, or a short answer.
@@ -76,6 +78,7 @@ RLC: public(immutable(IERC20))
 
 owner: public(address)
 requested: public(HashMap[bytes32, bool])
+awaiting: public(HashMap[bytes32, bool])
 _results: HashMap[bytes32, Bytes[MAX_RESULT]]
 
 
@@ -155,8 +158,10 @@ def request(
     )
     extcall MARKET.manageRequestOrder(order, PRESIGN, b"")
     order_hash: bytes32 = staticcall MARKET.requestOrderHash(order)
+    task_id: bytes32 = self._task_of(order_hash)
     self.requested[order_hash] = True
-    log Requested(order_hash=order_hash, task_id=self._task_of(order_hash), app=app, workerpool=workerpool)
+    self.awaiting[task_id] = True
+    log Requested(order_hash=order_hash, task_id=task_id, app=app, workerpool=workerpool)
     return order_hash
 
 
@@ -164,10 +169,12 @@ def request(
 def receiveResult(task_id: bytes32, data: Bytes[MAX_RESULT]):
     """
     @notice The hub delivers the result of a completed task.
-    @dev Only the hub, once per task, from `finalize` or
-         `contributeAndFinalize`.
+    @dev Only the hub (from `finalize` or `contributeAndFinalize`), for a
+         task this contract requested, once.
     """
     assert msg.sender == HUB.address, "requester: only the hub"
+    assert self.awaiting[task_id], "requester: not an awaited task"
+    self.awaiting[task_id] = False
     self._results[task_id] = data
     log ResultReceived(task_id=task_id, data=data)
 

@@ -53,6 +53,7 @@ WORKERPOOL_STAKE_RATIO: constant(uint256) = 30
 KITTY_RATIO: constant(uint256) = 10
 KITTY_MIN: constant(uint256) = 10**9  # 1 RLC
 CALLBACK_GAS: constant(uint256) = 200_000
+CALLBACK_GAS_MARGIN: constant(uint256) = 10_000  # the call's own cost and what follows it
 MAX_CONTRIBUTORS: constant(uint256) = 64
 MAX_BATCH: constant(uint256) = 16
 MAX_CALLBACK_DATA: constant(uint256) = 1024
@@ -60,6 +61,9 @@ TEE_BIT: constant(uint256) = 1
 GROUP_VALUE_MASK: constant(uint256) = 2**224 - 1
 COUNT_SHIFT: constant(uint256) = 224
 COMMIT_MASK: constant(uint256) = max_value(uint256) - 2**16 + 1  # drops the low 16 bits
+STATUS_MASK: constant(uint256) = 15
+ROUND_SHIFT: constant(uint256) = 200  # in the task word; in a contribution word it is 4
+MAX_ROUND: constant(uint256) = 15
 
 AUTHORIZATION_TYPEHASH: constant(bytes32) = keccak256(
     "Authorization(address worker,bytes32 taskId,address enclaveChallenge)"
@@ -81,12 +85,14 @@ struct Task:
     consensus_value: bytes32
     result_digest: bytes32
     results: bytes32
+    round: uint256
 
 
 struct Contribution:
     status: uint256
     log2_weight: uint256
     commitment: bytes32
+    round: uint256
 
 
 struct FinalizeItem:
@@ -161,7 +167,7 @@ market: public(address)
 
 _commitments: HashMap[bytes32, bytes32]
 # status 0-7 | contributors 8-23 | reveals 24-39 | winners 40-55 |
-# contribution deadline 56-103 | reveal deadline 104-151 | final deadline 152-199
+# contribution deadline 56-103 | reveal deadline 104-151 | final deadline 152-199 | round 200-207
 _tasks: HashMap[bytes32, uint256]
 _consensus: HashMap[bytes32, bytes32]
 _digests: HashMap[bytes32, bytes32]
@@ -169,7 +175,7 @@ _results: HashMap[bytes32, bytes32]
 _group_sums: HashMap[bytes32, uint256]
 # group value (product of weights) 0-223 | contributors 224-255
 _groups: HashMap[bytes32, HashMap[bytes32, uint256]]
-# status 0-7 | log2(weight) 8-15 | keccak256(result hash, result seal) 16-255
+# status 0-3 | round 4-7 | log2(weight) 8-15 | keccak256(result hash, result seal) 16-255
 _contributions: HashMap[bytes32, HashMap[address, uint256]]
 
 
@@ -275,6 +281,7 @@ def contribute(
     self._contributions[task_id][msg.sender] = (
         (convert(keccak256(concat(result_hash, result_seal)), uint256) & COMMIT_MASK)
         | (self._log2(weight) << 8)
+        | (((word >> ROUND_SHIFT) & MAX_ROUND) << 4)
         | CONTRIBUTED
     )
     group_word: uint256 = self._groups[task_id][result_hash]
@@ -309,7 +316,9 @@ def reveal(task_id: bytes32, result_digest: bytes32):
     assert word & 255 == REVEALING, "poco: task not revealing"
     assert block.timestamp < (word >> 104) & (2**48 - 1), "poco: reveal deadline passed"
     contribution: uint256 = self._contributions[task_id][msg.sender]
-    assert contribution & 255 == CONTRIBUTED, "poco: no contribution to reveal"
+    assert contribution & STATUS_MASK == CONTRIBUTED, "poco: no contribution to reveal"
+    # a reopen voids the silent winners' votes, even if the new round agrees with them
+    assert (contribution >> 4) & MAX_ROUND == (word >> ROUND_SHIFT) & MAX_ROUND, "poco: contribution from before a reopen"
     result_hash: bytes32 = keccak256(concat(task_id, result_digest))
     assert result_hash == self._consensus[task_id], "poco: result is not the consensus"
     result_seal: bytes32 = keccak256(concat(convert(msg.sender, bytes20), task_id, result_digest))
@@ -317,7 +326,7 @@ def reveal(task_id: bytes32, result_digest: bytes32):
         convert(keccak256(concat(result_hash, result_seal)), uint256) & COMMIT_MASK
         == contribution & COMMIT_MASK
     ), "poco: result does not match the contribution"
-    self._contributions[task_id][msg.sender] = (contribution & ~255) | PROVED
+    self._contributions[task_id][msg.sender] = (contribution & ~STATUS_MASK) | PROVED
     self._tasks[task_id] = word + (1 << 24)  # one more reveal
     self._digests[task_id] = result_digest
     log TaskRevealed(task_id=task_id, worker=msg.sender, result_digest=result_digest)
@@ -327,8 +336,9 @@ def reveal(task_id: bytes32, result_digest: bytes32):
 def reopen(d: deal.Deal, deal_id: bytes32, index: uint256):
     """
     @notice When no winner revealed in time, drops the consensus so the task
-            collects contributions again; the silent winners' contributions
-            stay and lose their stake when the task is finalized.
+            collects contributions again, in a new round; the silent winners'
+            contributions belong to the old round, can no longer be revealed,
+            and lose their stake when the task is finalized.
     @dev Only the pool's owner (its scheduler), after the reveal deadline and
          before the final deadline.
     """
@@ -340,12 +350,15 @@ def reopen(d: deal.Deal, deal_id: bytes32, index: uint256):
     assert block.timestamp < (word >> 152) & (2**48 - 1), "poco: final deadline passed"
     assert block.timestamp >= (word >> 104) & (2**48 - 1), "poco: reveal deadline not reached"
     assert (word >> 24) & 65535 == 0, "poco: results were revealed"
+    round: uint256 = (word >> ROUND_SHIFT) & MAX_ROUND
+    assert round < MAX_ROUND, "poco: too many reopens"
     consensus_value: bytes32 = self._consensus[task_id]
     self._group_sums[task_id] -= self._groups[task_id][consensus_value] & GROUP_VALUE_MASK
     self._groups[task_id][consensus_value] = 0
     self._consensus[task_id] = empty(bytes32)
-    # status ACTIVE, winners 0, reveal deadline 0
-    self._tasks[task_id] = (word & ~(255 | (2**16 - 1) << 40 | (2**48 - 1) << 104)) | ACTIVE
+    # status ACTIVE, winners 0, reveal deadline 0, next round
+    word = (word & ~(255 | (2**16 - 1) << 40 | (2**48 - 1) << 104 | MAX_ROUND << ROUND_SHIFT)) | ACTIVE
+    self._tasks[task_id] = word | ((round + 1) << ROUND_SHIFT)
     log TaskReopened(task_id=task_id)
 
 
@@ -484,6 +497,7 @@ def viewTask(task_id: bytes32) -> Task:
         consensus_value=self._consensus[task_id],
         result_digest=self._digests[task_id],
         results=self._results[task_id],
+        round=(word >> ROUND_SHIFT) & MAX_ROUND,
     )
 
 
@@ -492,12 +506,16 @@ def viewTask(task_id: bytes32) -> Task:
 def viewContribution(task_id: bytes32, worker: address) -> Contribution:
     """
     @notice A worker's contribution to a task: status (0 none, 1 contributed,
-            2 revealed), log2 of its weight, and the top 240 bits of
-            keccak256(result hash, result seal).
+            2 revealed), log2 of its weight, the top 240 bits of
+            keccak256(result hash, result seal), and the round it was made in
+            (0, then +1 after each reopen).
     """
     word: uint256 = self._contributions[task_id][worker]
     return Contribution(
-        status=word & 255, log2_weight=(word >> 8) & 255, commitment=convert(word & COMMIT_MASK, bytes32)
+        status=word & STATUS_MASK,
+        log2_weight=(word >> 8) & 255,
+        commitment=convert(word & COMMIT_MASK, bytes32),
+        round=(word >> 4) & MAX_ROUND,
     )
 
 
@@ -601,7 +619,7 @@ def _finalize(
     total_log_weight: uint256 = 0
     for worker: address in contributors:
         contribution: uint256 = self._contributions[task_id][worker]
-        if contribution & 255 == PROVED:
+        if contribution & STATUS_MASK == PROVED:
             total_log_weight += (contribution >> 8) & 255
         else:
             escrow._seize(worker, d.worker_stake, task_id)
@@ -612,7 +630,7 @@ def _finalize(
     replicated: bool = len(contributors) > 1
     for worker: address in contributors:
         contribution: uint256 = self._contributions[task_id][worker]
-        if contribution & 255 == PROVED:
+        if contribution & STATUS_MASK == PROVED:
             share: uint256 = workers_reward * ((contribution >> 8) & 255) // total_log_weight
             reward -= share
             escrow._unlock(worker, d.worker_stake, task_id)
@@ -713,6 +731,9 @@ def _call_back(d: deal.Deal, task_id: bytes32, results_callback: Bytes[MAX_CALLB
     # last, after every state change: a callback cannot undo a payment
     if d.callback == empty(address):
         return
+    # a call forwards at most 63/64 of the gas left (EIP-150): demand enough that the
+    # callback surely gets its whole stipend, so no gas limit can starve it on purpose
+    assert msg.gas > CALLBACK_GAS * 64 // 63 + CALLBACK_GAS_MARGIN, "poco: callback starved of gas"
     success: bool = raw_call(
         d.callback,
         abi_encode(task_id, results_callback, method_id=RECEIVE_RESULT),
@@ -720,8 +741,6 @@ def _call_back(d: deal.Deal, task_id: bytes32, results_callback: Bytes[MAX_CALLB
         revert_on_failure=False,
     )
     if not success:
-        # a callback starved by a low gas limit must not count as a failed callback
-        assert msg.gas > CALLBACK_GAS // 63, "poco: callback starved of gas"
         log CallbackFailed(task_id=task_id, callback=d.callback)
 
 
