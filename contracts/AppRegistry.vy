@@ -25,6 +25,7 @@ MAX_NAME: constant(uint256) = 64
 MAX_MULTIADDR: constant(uint256) = 128
 MAX_MRENCLAVE: constant(uint256) = 64
 HEADER: constant(uint256) = 4  # type, len(name), len(multiaddr), len(mrenclave)
+MAX_PACKED: constant(uint256) = HEADER + MAX_NAME + MAX_MULTIADDR + MAX_MRENCLAVE
 
 
 # view-side bounds are the packed record's: the ABI types are plain string / bytes
@@ -84,15 +85,7 @@ def createApp(
     assert len(name) > 0, "registry: empty name"
     assert app_type <= DOCKER, "registry: unknown app type"
     assert checksum != empty(bytes32), "registry: empty checksum"
-    record: Bytes[HEADER + MAX_NAME + MAX_MULTIADDR + MAX_MRENCLAVE] = concat(
-        convert(app_type, bytes1),
-        convert(convert(len(name), uint8), bytes1),
-        convert(convert(len(multiaddr), uint8), bytes1),
-        convert(convert(len(mrenclave), uint8), bytes1),
-        convert(name, Bytes[MAX_NAME]),
-        multiaddr,
-        mrenclave,
-    )
+    record: Bytes[MAX_PACKED] = self._pack(name, app_type, multiaddr, mrenclave)
     asset: address = self._asset_id(owner, record, checksum)
     id: uint256 = convert(asset, uint256)
     assert erc721._owners[id] == empty(address), "registry: app exists"
@@ -115,16 +108,7 @@ def predictApp(
     """
     @notice The address `createApp` gives for these arguments.
     """
-    record: Bytes[HEADER + MAX_NAME + MAX_MULTIADDR + MAX_MRENCLAVE] = concat(
-        convert(app_type, bytes1),
-        convert(convert(len(name), uint8), bytes1),
-        convert(convert(len(multiaddr), uint8), bytes1),
-        convert(convert(len(mrenclave), uint8), bytes1),
-        convert(name, Bytes[MAX_NAME]),
-        multiaddr,
-        mrenclave,
-    )
-    return self._asset_id(owner, record, checksum)
+    return self._asset_id(owner, self._pack(name, app_type, multiaddr, mrenclave), checksum)
 
 
 @external
@@ -161,7 +145,26 @@ def assetOwner(asset: address) -> address:
 
 
 @internal
+@pure
+def _pack(
+    name: String[MAX_NAME],
+    app_type: uint8,
+    multiaddr: Bytes[MAX_MULTIADDR],
+    mrenclave: Bytes[MAX_MRENCLAVE],
+) -> Bytes[MAX_PACKED]:
+    return concat(
+        convert(app_type, bytes1),
+        convert(convert(len(name), uint8), bytes1),
+        convert(convert(len(multiaddr), uint8), bytes1),
+        convert(convert(len(mrenclave), uint8), bytes1),
+        convert(name, Bytes[MAX_NAME]),
+        multiaddr,
+        mrenclave,
+    )
+
+
+@internal
 @view
-def _asset_id(owner: address, record: Bytes[HEADER + MAX_NAME + MAX_MULTIADDR + MAX_MRENCLAVE], checksum: bytes32) -> address:
+def _asset_id(owner: address, record: Bytes[MAX_PACKED], checksum: bytes32) -> address:
     digest: bytes32 = keccak256(abi_encode(self, owner, checksum, record))
     return convert(convert(digest, uint256) & convert(max_value(uint160), uint256), address)
