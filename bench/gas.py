@@ -274,6 +274,9 @@ def run(chain: Chain) -> dict[str, Any]:
     rec.send(market, "transferOwnership", relayer, deployer.address)
     rec.send(hub, "transferOwnership", deployer, relayer.address)
     rec.send(hub, "transferOwnership", relayer, deployer.address)
+    spare_hub, _ = chain.deploy("Hub", deployer, rlc.address)  # bindMarket happens once per hub
+    rec.names[spare_hub.address] = "Hub"
+    rec.send(spare_hub, "bindMarket", deployer, market.address)
 
     # -- PoCo ------------------------------------------------------------------
     workers = sorted((actor(f"worker {i}") for i in range(7)), key=lambda a: int(a.address, 16))
