@@ -36,7 +36,9 @@ class OrderKind:
         return self.name[0].upper() + self.name[1:]
 
     def manage(self, protocol: Protocol, order: Order, operation: int, sign: bytes = b"") -> None:
-        getattr(protocol.market, f"manage{self.capitalised}Order")(order.as_tuple(), operation, sign)
+        getattr(protocol.market, f"manage{self.capitalised}Order")(
+            order.as_tuple(), operation, sign
+        )
 
     def hub_hash(self, protocol: Protocol, order: Order) -> bytes:
         return bytes(getattr(protocol.market, f"{self.name}OrderHash")(order.as_tuple()))

@@ -40,7 +40,9 @@ def test_64_byte_compact_signature_verifies(protocol, requester, v):
 def test_v_as_0_or_1_is_accepted(protocol, requester, v):
     digest, signature = signature_with_v(requester.key, v)
 
-    assert protocol.market.verifySignature(requester.address, digest, signature[:64] + bytes([v - 27]))
+    assert protocol.market.verifySignature(
+        requester.address, digest, signature[:64] + bytes([v - 27])
+    )
 
 
 @pytest.mark.parametrize("v", [27, 28])
