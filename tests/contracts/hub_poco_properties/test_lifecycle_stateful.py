@@ -18,7 +18,9 @@ Invariants only check; rules act (and check their own postconditions):
 
 Workers start with scores set through the PocoHarness hub (fresh, or
 veterans whose weight counts), so weighted consensus and the log2 split
-occur within a few steps.
+occur within a few steps. Hypothesis turns random subsets of rules off in
+each run (swarm testing), so the scripted tests at the end play every path
+of the lifecycle through the same rules and invariants on every run.
 """
 
 from __future__ import annotations
