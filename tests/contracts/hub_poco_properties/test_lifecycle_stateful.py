@@ -85,6 +85,11 @@ COMPLETED = TaskStatus.COMPLETED
 FAILED = TaskStatus.FAILED
 
 
+# round prices (1 RLC, 10 RLC: claims of 10 RLC tasks fill the kitty past its
+# 1 RLC floor) and any price up to 10 RLC, in nRLC
+prices = st.sampled_from([0, 10**9, 10**10]) | st.integers(0, 10**10)
+
+
 class Behaviour(enum.Enum):
     HONEST = "honest"
     LYING = "lying"  # a wrong result of its own
@@ -328,9 +333,9 @@ class PocoLifecycle(RuleBasedStateMachine):
     @rule(
         trust=st.sampled_from([5, 100, 1]),
         volume=st.integers(1, 3),
-        app_price=st.integers(0, 10**10),
-        dataset_price=st.none() | st.integers(0, 10**10),
-        pool_price=st.integers(0, 10**10),
+        app_price=prices,
+        dataset_price=st.none() | prices,
+        pool_price=prices,
         stake_ratio=st.integers(0, 100),
         scheduler_ratio=st.integers(0, 100),
     )

@@ -50,7 +50,9 @@ TRUSTS = (2, 5, 10, 100, 1000)
 RESULTS = ("A", "B", "C")
 MAX_SCORE = 2**64 - 1  # the escrow keeps a score in 64 bits
 
-scores = st.integers(0, 10**6)
+# fresh workers (weight 2, where exact ties between group and total occur), the
+# scores of SPEC §3's example, and any score up to a million
+scores = st.sampled_from([0, 0, 1, 3, 12, 100, 300]) | st.integers(0, 10**6)
 huge_scores = st.integers(10**6, 2**56 - 1)
 
 
@@ -238,10 +240,19 @@ def test_spec_example_workers_of_12_and_100_agreeing_against_300_do_not_reach_tr
 prices = st.one_of(st.integers(0, 10**12), st.sampled_from([0, 1, 99, 100, 10**9]))
 contributions = st.lists(
     # (result voted, reveals if among the winners, score)
-    st.tuples(st.sampled_from(RESULTS), st.booleans(), st.integers(0, 3000)),
+    st.tuples(
+        st.sampled_from(RESULTS),
+        st.booleans(),
+        st.sampled_from([0, 1, 12, 100, 300, 3000]) | st.integers(0, 3000),
+    ),
     min_size=1,
     max_size=8,
 )
+
+
+# the pool price of a failed task whose stake (30%) fills the kitty: none, below
+# 1 RLC (the whole kitty is the bonus), about 10 RLC (the 1 RLC floor), 30 RLC (10%)
+kitty_prices = st.none() | st.sampled_from([3 * 10**9, 33 * 10**9, 10**11]) | st.integers(1, 10**11)
 
 
 def seed_kitty(p: Protocol, roles: Roles, assets: Assets, pool_price: int) -> None:
@@ -293,7 +304,7 @@ def expected_ledger(
     stake_ratio=st.integers(0, 100),
     scheduler_ratio=st.integers(0, 100),
     trust=st.sampled_from([2, 5, 10, 100]),
-    kitty_price=st.none() | st.integers(1, 10**10) | st.integers(1, 10**11),
+    kitty_price=kitty_prices,
     votes=contributions,
 )
 def test_finalize_pays_what_settle_says(
@@ -386,7 +397,7 @@ def test_finalize_pays_what_settle_says(
     dataset_price=st.none() | prices,
     pool_price=prices,
     scheduler_ratio=st.integers(0, 100),
-    kitty_price=st.none() | st.integers(1, 10**11),
+    kitty_price=kitty_prices,
     score=scores,
 )
 def test_contribute_and_finalize_pays_what_settle_fast_says(
