@@ -95,10 +95,6 @@ class Deal:
         return keccak(abi_encode(["(" + ",".join(DEAL_ABI_TYPES) + ")"], [self.as_tuple()]))
 
     @property
-    def contribution_deadline_delay(self) -> int:
-        return 7 * self.time_ref
-
-    @property
     def final_deadline(self) -> int:
         return self.start_time + 10 * self.time_ref
 
