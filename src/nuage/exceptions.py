@@ -5,7 +5,14 @@ The tree::
     NuageError                  anything nuage refuses or fails to do, with a message for a person
     ├── ConfigError             a setting is missing or invalid
     ├── ChainError              talking to the EVM chain failed
+    │   ├── ChainUnreachable    the JSON-RPC endpoint does not answer
+    │   ├── WrongChain          the node's chain id is not the deployment's
+    │   ├── NotDeployed         no nuage deployment is known or present on this chain
     │   └── ContractRevert      a contract refused a call; ``.reason`` is its revert reason
+    ├── InsufficientFunds       an account lacks the ETH (gas) or RLC an action needs
+    ├── WalletError             a keystore is missing, unreadable, or its password is wrong
+    ├── StorageError            the blob store refused or failed a request
+    ├── SandboxError            a sandbox runner is missing or cannot start
     ├── OrderError              an order cannot be used as it is
     │   └── OrderIncompatible   orders do not match; ``.reasons`` lists every failed check
     └── SignatureError          a signature is malformed or not from the expected signer
@@ -18,12 +25,19 @@ from __future__ import annotations
 
 __all__ = [
     "ChainError",
+    "ChainUnreachable",
     "ConfigError",
     "ContractRevert",
+    "InsufficientFunds",
+    "NotDeployed",
     "NuageError",
     "OrderError",
     "OrderIncompatible",
+    "SandboxError",
     "SignatureError",
+    "StorageError",
+    "WalletError",
+    "WrongChain",
 ]
 
 
@@ -39,12 +53,40 @@ class ChainError(NuageError):
     """Talking to the EVM chain failed: node unreachable, transaction dropped, wrong chain."""
 
 
+class ChainUnreachable(ChainError):
+    """The JSON-RPC endpoint does not answer (node down, wrong URL, network cut)."""
+
+
+class WrongChain(ChainError):
+    """The node answers with another chain id than the deployment record names."""
+
+
+class NotDeployed(ChainError):
+    """No nuage deployment is recorded for this chain, or its contracts have no code there."""
+
+
 class ContractRevert(ChainError):
     """A contract refused a call, with its revert reason (e.g. ``"market: price too high"``)."""
 
     def __init__(self, reason: str, message: str | None = None) -> None:
         self.reason = reason
         super().__init__(message or f"the contract refused: {reason}")
+
+
+class InsufficientFunds(NuageError):
+    """An account lacks the ETH to pay for gas or the RLC an action needs."""
+
+
+class WalletError(NuageError):
+    """A keystore is missing or unreadable, or its password is wrong."""
+
+
+class StorageError(NuageError):
+    """The blob store refused a request (unknown blob, hash mismatch, too large) or failed."""
+
+
+class SandboxError(NuageError):
+    """A sandbox runner is not available on this machine or cannot start."""
 
 
 class OrderError(NuageError):
