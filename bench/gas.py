@@ -28,7 +28,8 @@ from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from nuage.chain.anvil import Anvil, find_anvil
-from nuage.chain.client import Chain, deploy_protocol
+from nuage.chain.client import Chain
+from nuage.chain.deployment import deploy_protocol
 from nuage.protocol import AppOrder, DatasetOrder, Domain, Operation, RequestOrder, WorkerpoolOrder
 from nuage.protocol.deals import Deal
 from nuage.protocol.poco import result_hash, result_seal, sign_authorization

@@ -25,7 +25,8 @@ from rich.table import Table
 from web3.logs import DISCARD
 
 from nuage.chain.anvil import Anvil
-from nuage.chain.client import Chain, deploy_protocol
+from nuage.chain.client import Chain
+from nuage.chain.deployment import deploy_protocol
 from nuage.protocol import (
     AppOrder,
     ChainFacts,

@@ -5,7 +5,8 @@ from eth_account import Account
 from eth_utils import keccak
 from web3.logs import DISCARD
 
-from nuage.chain.client import Chain, deploy_protocol
+from nuage.chain.client import Chain
+from nuage.chain.deployment import deploy_protocol
 from nuage.exceptions import ContractRevert
 from nuage.protocol import (
     AppOrder,

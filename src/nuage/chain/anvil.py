@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -19,7 +20,7 @@ import httpx
 
 from nuage.exceptions import ConfigError
 
-__all__ = ["Anvil", "find_anvil", "free_port"]
+__all__ = ["Anvil", "anvil_command", "find_anvil", "free_port", "wait_for_rpc"]
 
 _PROJECT_ANVIL = Path(".tools/anvil/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil")
 
@@ -46,6 +47,42 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def anvil_command(
+    port: int, *, chain_id: int = 31337, block_time: float | None = None, accounts: int = 10
+) -> list[str]:
+    """The command line of an anvil on 127.0.0.1:`port` with `accounts` funded accounts.
+
+    The accounts are anvil's defaults: derived from its well-known test mnemonic, 10,000
+    ETH each. They are public; a devnet is never a place for real value.
+    """
+    command = [
+        find_anvil(),
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--chain-id", str(chain_id),
+        "--accounts", str(accounts),
+        "--silent",
+    ]  # fmt: skip
+    if block_time:
+        command += ["--block-time", f"{block_time:g}"]
+    return command
+
+
+def wait_for_rpc(url: str, timeout: float, exited: Callable[[], str | None]) -> None:
+    """Waits until the node at `url` answers; `exited()` returns a reason if it died meanwhile."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        reason = exited()
+        if reason is not None:
+            raise ConfigError(f"anvil exited at start: {reason}")
+        try:
+            httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise ConfigError(f"anvil did not answer on {url} within {timeout:.0f} s")
+
+
 class Anvil:
     """An anvil process on a free loopback port; a context manager that stops it."""
 
@@ -62,30 +99,22 @@ class Anvil:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20.0) -> Anvil:
-        command = [
-            find_anvil(),
-            "--host", "127.0.0.1",
-            "--port", str(self.port),
-            "--chain-id", str(self.chain_id),
-            "--silent",
-        ]  # fmt: skip
-        if self.block_time:
-            command += ["--block-time", str(self.block_time)]
-        self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                error = self._process.stderr.read().decode() if self._process.stderr else ""
-                raise ConfigError(f"anvil exited at start: {error.strip() or 'no message'}")
-            try:
-                httpx.post(
-                    self.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}, timeout=1
-                )
-                return self
-            except httpx.TransportError:
-                time.sleep(0.05)
-        self.stop()
-        raise ConfigError(f"anvil did not answer on {self.url} within {timeout:.0f} s")
+        command = anvil_command(self.port, chain_id=self.chain_id, block_time=self.block_time)
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._process = process
+
+        def exited() -> str | None:
+            if process.poll() is None:
+                return None
+            error = process.stderr.read().decode() if process.stderr else ""
+            return error.strip() or "no message"
+
+        try:
+            wait_for_rpc(self.url, timeout, exited)
+        except ConfigError:
+            self.stop()
+            raise
+        return self
 
     def stop(self) -> None:
         process, self._process = self._process, None

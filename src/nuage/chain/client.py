@@ -1,38 +1,81 @@
-"""Talking to an EVM node: deploy contracts, send transactions, read reverts.
+"""Talking to an EVM node: connect, deploy contracts, send transactions, read reverts.
 
-Transactions are signed locally (keys never leave the process) and sent raw;
-nonces are kept per sender under a lock so several threads may send at once.
-A refusal becomes a `ContractRevert` carrying the contract's reason.
+Transactions are signed locally (keys never leave the process) and sent raw.
+Nonces are kept per sender under a lock, so several threads may send at once.
+Transient RPC failures (connection refused or reset, timeouts, HTTP 5xx) are
+retried with backoff; resending a signed transaction is safe because the node
+recognises it by hash. What still fails becomes an error a person can act on:
+`ChainUnreachable` when the node does not answer, `InsufficientFunds` when the
+sender cannot pay for gas, `ContractRevert` with the contract's reason.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
-from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, cast
 
+import requests
 from eth_account.signers.local import LocalAccount
-from web3 import Web3
+from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractFunction
-from web3.exceptions import ContractLogicError
-from web3.types import Nonce, TxParams, TxReceipt
+from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
+from web3.providers.rpc.utils import REQUEST_RETRY_ALLOWLIST, ExceptionRetryConfiguration
+from web3.types import Nonce, RPCEndpoint, RPCResponse, TxParams, TxReceipt
 
 from nuage.chain.artifacts import Artifact, compile_all
-from nuage.exceptions import ChainError, ContractRevert
+from nuage.exceptions import ChainError, ChainUnreachable, ContractRevert, InsufficientFunds
 
-__all__ = ["Chain", "Deployment", "deploy_protocol"]
+__all__ = ["Chain", "format_eth"]
+
+log = logging.getLogger(__name__)
 
 GAS_MARGIN = 1.2  # estimates are exact on a quiet chain; the margin covers state moving under us
-RLC_SUPPLY = 87_000_000 * 10**9  # nRLC
+RECEIPT_TIMEOUT = 120.0  # seconds a sent transaction may take to be mined
+_RETRIED_METHODS = [*REQUEST_RETRY_ALLOWLIST, "eth_sendRawTransaction"]  # resending is idempotent
+
+
+class _Provider(HTTPProvider):
+    """web3's HTTP provider, retrying transient failures, then raising ChainUnreachable."""
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        try:
+            return super().make_request(method, params)
+        except requests.RequestException as error:
+            raise ChainUnreachable(
+                f"the chain at {self.endpoint_uri} does not answer ({_cause(error)}): is the node "
+                "running? On the devnet, `nuage devnet status` tells, `nuage devnet up` starts it"
+            ) from None
+
+
+def _cause(error: requests.RequestException) -> str:
+    if isinstance(error, requests.Timeout):
+        return "timed out"
+    if isinstance(error, requests.HTTPError) and error.response is not None:
+        return f"HTTP {error.response.status_code}"
+    return "connection refused or reset"
 
 
 class Chain:
-    """One JSON-RPC endpoint, with a nonce-safe transaction sender."""
+    """One JSON-RPC endpoint, with a nonce-safe, retrying transaction sender."""
 
-    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self, url: str, *, timeout: float = 30.0, retries: int = 4, backoff: float = 0.25
+    ) -> None:
         self.url = url
-        self.w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}))
+        provider = _Provider(
+            url,
+            request_kwargs={"timeout": timeout},
+            exception_retry_configuration=ExceptionRetryConfiguration(
+                errors=(requests.ConnectionError, requests.HTTPError, requests.Timeout),
+                retries=max(1, retries),
+                backoff_factor=backoff,
+                method_allowlist=_RETRIED_METHODS,
+            ),
+        )
+        self.w3 = Web3(provider)
         self._nonces: dict[str, int] = {}
         self._lock = threading.Lock()
         self._artifacts: dict[str, Artifact] | None = None
@@ -50,6 +93,15 @@ class Chain:
             self._artifacts = compile_all()
         return self._artifacts
 
+    def block_number(self) -> int:
+        return int(self.w3.eth.block_number)
+
+    def has_code(self, address: str) -> bool:
+        return len(self.w3.eth.get_code(Web3.to_checksum_address(address))) > 0
+
+    def eth_balance(self, address: str) -> int:
+        return int(self.w3.eth.get_balance(Web3.to_checksum_address(address)))
+
     def contract(self, name: str, address: str) -> Contract:
         return self.w3.eth.contract(
             address=Web3.to_checksum_address(address), abi=self.artifacts[name].abi
@@ -62,35 +114,77 @@ class Chain:
         return self.contract(name, str(receipt["contractAddress"])), receipt
 
     def transact(
-        self, call: ContractFunction | ContractConstructor, sender: LocalAccount
+        self, call: ContractFunction | ContractConstructor, sender: LocalAccount, value: int = 0
     ) -> TxReceipt:
-        """Estimate, sign, send and wait; a revert raises ContractRevert with its reason."""
+        """Estimate, sign, send and wait for the receipt.
+
+        A revert raises ContractRevert with its reason; a sender short of ETH raises
+        InsufficientFunds; a node that stops answering raises ChainUnreachable.
+        """
+        base: TxParams = {"from": sender.address, "value": value}  # type: ignore[typeddict-item]
         try:
-            gas = call.estimate_gas({"from": sender.address})
+            gas = int(call.estimate_gas(base) * GAS_MARGIN)
         except ContractLogicError as error:
             raise ContractRevert(_reason(error)) from None
         with self._lock:
             nonce = self._nonces.get(sender.address)
             if nonce is None:
                 nonce = self.w3.eth.get_transaction_count(sender.address, "pending")
-            params: TxParams = {
-                "from": sender.address,
-                "nonce": Nonce(nonce),
-                "gas": int(gas * GAS_MARGIN),
-                "chainId": self.chain_id,
-            }
+            params: TxParams = {**base, "nonce": Nonce(nonce), "gas": gas, "chainId": self.chain_id}
             tx = call.build_transaction(params)
+            self._check_gas_money(sender.address, tx, gas, value)
             signed = sender.sign_transaction(cast(dict[str, Any], tx))
-            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            try:
+                self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            except Web3RPCError as error:
+                if not _already_sent(error):
+                    self._nonces.pop(sender.address, None)  # resync from the node next time
+                    raise self._send_error(sender.address, error) from None
+            except ChainUnreachable:
+                self._nonces.pop(sender.address, None)
+                raise
             self._nonces[sender.address] = nonce + 1
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        try:
+            receipt = self.w3.eth.wait_for_transaction_receipt(
+                signed.hash, timeout=RECEIPT_TIMEOUT, poll_latency=0.05
+            )
+        except TimeExhausted:
+            raise ChainError(
+                f"transaction {signed.hash.to_0x_hex()} was not mined within "
+                f"{RECEIPT_TIMEOUT:.0f} s: is the node mining?"
+            ) from None
         if receipt["status"] != 1:
-            raise ChainError(f"transaction {tx_hash.hex()} failed after its estimate passed")
+            raise ChainError(
+                f"transaction {signed.hash.to_0x_hex()} failed after its estimate passed: "
+                "the state changed between the two; try again"
+            )
         return receipt
 
     def fund_eth(self, address: str, wei: int) -> None:
         """Devnet only: set an account's ETH balance (anvil_setBalance)."""
-        self.w3.provider.make_request("anvil_setBalance", [address, hex(wei)])  # type: ignore[arg-type]
+        self.w3.provider.make_request(RPCEndpoint("anvil_setBalance"), [address, hex(wei)])
+
+    def _check_gas_money(self, address: str, tx: TxParams, gas: int, value: int) -> None:
+        price = int(tx.get("maxFeePerGas") or tx.get("gasPrice") or 0)
+        needed = gas * price + value
+        held = self.eth_balance(address)
+        if held < needed:
+            raise InsufficientFunds(
+                f"{address} holds {format_eth(held)} ETH and needs about {format_eth(needed)} "
+                "to pay for gas: send it some ETH (on the devnet every role account is funded)"
+            )
+
+    def _send_error(self, address: str, error: Web3RPCError) -> ChainError | InsufficientFunds:
+        message = str(error.message or error)
+        if "insufficient funds" in message:
+            return InsufficientFunds(f"{address} cannot pay for gas: {message}")
+        return ChainError(f"the node refused the transaction from {address}: {message}")
+
+
+def _already_sent(error: Web3RPCError) -> bool:
+    """The node already holds this very transaction: a retried send that had arrived."""
+    message = str(error.message or error).lower()
+    return "already known" in message or "already imported" in message
 
 
 def _reason(error: ContractLogicError) -> str:
@@ -101,44 +195,7 @@ def _reason(error: ContractLogicError) -> str:
     )
 
 
-@dataclass(frozen=True)
-class Deployment:
-    """Where the protocol lives on one chain."""
-
-    chain_id: int
-    block: int
-    rlc: str
-    app_registry: str
-    dataset_registry: str
-    workerpool_registry: str
-    hub: str
-    market: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-def deploy_protocol(chain: Chain, deployer: LocalAccount, supply: int = RLC_SUPPLY) -> Deployment:
-    """Deploy RLC, the registries, the hub and the market, and bind the market to the hub.
-
-    The deployer holds all RLC and owns the hub and the market.
-    """
-    rlc, first = chain.deploy("RLC", deployer, supply)
-    apps, _ = chain.deploy("AppRegistry", deployer)
-    datasets, _ = chain.deploy("DatasetRegistry", deployer)
-    workerpools, _ = chain.deploy("WorkerpoolRegistry", deployer)
-    hub, _ = chain.deploy("Hub", deployer, rlc.address)
-    market, _ = chain.deploy(
-        "Market", deployer, hub.address, apps.address, datasets.address, workerpools.address
-    )
-    chain.transact(hub.functions.bindMarket(market.address), deployer)
-    return Deployment(
-        chain_id=chain.chain_id,
-        block=int(first["blockNumber"]),
-        rlc=rlc.address,
-        app_registry=apps.address,
-        dataset_registry=datasets.address,
-        workerpool_registry=workerpools.address,
-        hub=hub.address,
-        market=market.address,
-    )
+def format_eth(wei: int) -> str:
+    """Wei as ETH, rounded to 6 decimals without trailing zeros ("0.000021"), for messages."""
+    eth = (Decimal(wei) / 10**18).quantize(Decimal("0.000001")).normalize()
+    return f"{eth:f}"

@@ -1,0 +1,311 @@
+"""The whole network on one machine: `nuage devnet up | status | down`.
+
+`up` starts anvil in the background on 127.0.0.1, deploys the protocol, gives
+every role account RLC, and writes the devnet's state to
+`$NUAGE_HOME/devnet/devnet.json`, where every other command finds the RPC URL,
+the deployment and the accounts by role. `down` stops everything `up` started
+and removes that state.
+
+The role accounts are anvil's well-known test accounts (public keys for a
+public test mnemonic): fine for a devnet, never for real value.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3.types import RPCEndpoint
+
+from nuage.chain.anvil import anvil_command, wait_for_rpc
+from nuage.chain.bindings import Contracts
+from nuage.chain.client import Chain
+from nuage.chain.deployment import Deployment, deploy_protocol
+from nuage.config import Settings
+from nuage.exceptions import ConfigError, NuageError
+from nuage.processes import Daemon, spawn
+from nuage.protocol.amounts import NRLC_PER_RLC
+
+__all__ = [
+    "BASE_ROLES",
+    "DEFAULT_PORT",
+    "DevnetAlreadyUp",
+    "DevnetState",
+    "DevnetStatus",
+    "down",
+    "load_state",
+    "normalize_role",
+    "role_accounts",
+    "status",
+    "up",
+]
+
+DEFAULT_PORT = 8545
+CHAIN_ID = 31337
+ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
+BASE_ROLES = ("deployer", "requester", "app-owner", "dataset-owner", "pool-owner")
+ROLE_RLC = 1_000_000 * NRLC_PER_RLC  # each role account's starting wallet
+
+
+class DevnetAlreadyUp(NuageError):
+    """`up` found a devnet already running; `.state` describes it."""
+
+    def __init__(self, state: DevnetState) -> None:
+        self.state = state
+        super().__init__(
+            f"the devnet is already up at {state.rpc_url} (chain {state.chain_id}); "
+            "`nuage devnet status` describes it, `nuage devnet down` stops it"
+        )
+
+
+@dataclass
+class DevnetState:
+    """What `up` started and where: saved as JSON, read by every command."""
+
+    rpc_url: str
+    chain_id: int
+    block_time: float | None
+    started_at: float
+    deployment: Deployment
+    accounts: dict[str, dict[str, str]]  # role -> {"address", "private_key"}
+    daemons: list[Daemon] = field(default_factory=list)
+    services: dict[str, str] = field(default_factory=dict)  # service name -> URL
+
+    def account(self, role: str) -> LocalAccount:
+        entry = self.accounts.get(normalize_role(role))
+        if entry is None:
+            raise ConfigError(
+                f"no devnet account for role {role!r}: roles are {', '.join(self.accounts)}"
+            )
+        return Account.from_key(entry["private_key"])
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rpc_url": self.rpc_url,
+            "chain_id": self.chain_id,
+            "block_time": self.block_time,
+            "started_at": self.started_at,
+            "deployment": self.deployment.as_dict(),
+            "accounts": self.accounts,
+            "daemons": [daemon.as_dict() for daemon in self.daemons],
+            "services": self.services,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> DevnetState:
+        return cls(
+            rpc_url=str(raw["rpc_url"]),
+            chain_id=int(raw["chain_id"]),
+            block_time=raw.get("block_time"),
+            started_at=float(raw["started_at"]),
+            deployment=Deployment.from_dict(raw["deployment"]),
+            accounts={str(k): dict(v) for k, v in raw["accounts"].items()},
+            daemons=[Daemon.from_dict(d) for d in raw.get("daemons", [])],
+            services=dict(raw.get("services", {})),
+        )
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(self.as_dict(), indent=2) + "\n")
+        partial.chmod(0o600)  # holds (public, test) private keys all the same
+        partial.replace(path)
+
+
+def normalize_role(role: str) -> str:
+    """`app_owner`, `App-Owner` and `app-owner` name the same role."""
+    return role.strip().lower().replace("_", "-")
+
+
+def load_state(settings: Settings) -> DevnetState | None:
+    """The devnet's saved state, or None when no devnet was started."""
+    try:
+        raw = json.loads(settings.devnet_file.read_text())
+    except FileNotFoundError:
+        return None
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError) as error:
+        raise ConfigError(
+            f"the devnet state {settings.devnet_file} is unreadable ({error}): "
+            "`nuage devnet down` clears it"
+        ) from None
+    try:
+        return DevnetState.from_dict(raw)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ConfigError(
+            f"the devnet state {settings.devnet_file} is incomplete ({error}): "
+            "`nuage devnet down` clears it"
+        ) from None
+
+
+def role_accounts(workers: int) -> dict[str, LocalAccount]:
+    """The role accounts: anvil's default accounts, in the order of BASE_ROLES, then workers."""
+    Account.enable_unaudited_hdwallet_features()
+    roles = [*BASE_ROLES, *(f"worker-{n}" for n in range(1, workers + 1))]
+    return {
+        role: Account.from_mnemonic(ANVIL_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+        for index, role in enumerate(roles)
+    }
+
+
+def up(
+    settings: Settings,
+    *,
+    port: int | None = None,
+    block_time: float | None = None,
+    workers: int = 3,
+    progress: Callable[[str], None] = lambda _: None,
+) -> DevnetState:
+    """Starts the devnet; raises DevnetAlreadyUp if one runs. Stops what it started on failure."""
+    existing = load_state(settings)
+    if existing is not None:
+        if any(daemon.running() for daemon in existing.daemons):
+            raise DevnetAlreadyUp(existing)
+        _clear(settings, existing)  # left over from a crash or a reboot
+    if workers < 1:
+        raise ConfigError("a devnet needs at least one worker: pass --workers 1 or more")
+    port = _pick_port(port)
+    accounts = role_accounts(workers)
+    started: list[Daemon] = []
+    try:
+        progress(f"starting anvil on 127.0.0.1:{port}")
+        anvil = spawn(
+            "anvil",
+            anvil_command(port, chain_id=CHAIN_ID, accounts=max(10, len(accounts))),
+            settings.devnet_dir / "anvil.log",
+        )
+        started.append(anvil)
+        url = f"http://127.0.0.1:{port}"
+        wait_for_rpc(url, 20.0, anvil.exit_reason)
+        chain = Chain(url)
+        progress("deploying the protocol")
+        deployer = accounts["deployer"]
+        deployment = deploy_protocol(chain, deployer)
+        progress(f"funding {len(accounts) - 1} role accounts with RLC")
+        _fund(Contracts(chain, deployment), deployer, accounts)
+        if block_time:
+            # deploying and funding ran automined; real block times start now
+            chain.w3.provider.make_request(RPCEndpoint("evm_setIntervalMining"), [block_time])
+            chain.w3.provider.make_request(RPCEndpoint("evm_setAutomine"), [False])
+        state = DevnetState(
+            rpc_url=url,
+            chain_id=chain.chain_id,
+            block_time=block_time,
+            started_at=time.time(),
+            deployment=deployment,
+            accounts={
+                role: {"address": account.address, "private_key": "0x" + bytes(account.key).hex()}
+                for role, account in accounts.items()
+            },
+            daemons=started,
+        )
+        deployment.save(settings.deployment_file(state.chain_id))
+        state.save(settings.devnet_file)
+        return state
+    except BaseException:
+        for daemon in reversed(started):
+            daemon.stop()
+        raise
+
+
+@dataclass(frozen=True)
+class DevnetStatus:
+    """`nuage devnet status`: whether the devnet runs, and what is in it."""
+
+    up: bool
+    state: DevnetState | None
+    running: dict[str, bool]  # daemon name -> running
+    block: int | None  # the chain's head, None when it does not answer
+
+    def as_dict(self) -> dict[str, Any]:
+        if self.state is None:
+            return {"up": False}
+        return {
+            "up": self.up,
+            "rpc_url": self.state.rpc_url,
+            "chain_id": self.state.chain_id,
+            "block": self.block,
+            "block_time": self.state.block_time,
+            "started_at": self.state.started_at,
+            "processes": {
+                d.name: {"pid": d.pid, "running": self.running[d.name], "log": d.log}
+                for d in self.state.daemons
+            },
+            "services": self.state.services,
+            "deployment": self.state.deployment.as_dict(),
+            "accounts": {role: entry["address"] for role, entry in self.state.accounts.items()},
+        }
+
+
+def status(settings: Settings) -> DevnetStatus:
+    state = load_state(settings)
+    if state is None:
+        return DevnetStatus(up=False, state=None, running={}, block=None)
+    running = {daemon.name: daemon.running() for daemon in state.daemons}
+    block = None
+    if running.get("anvil"):
+        with contextlib.suppress(NuageError):
+            block = Chain(state.rpc_url, retries=1, timeout=2).block_number()
+    return DevnetStatus(up=all(running.values()), state=state, running=running, block=block)
+
+
+def down(settings: Settings) -> list[str]:
+    """Stops every process the devnet started and forgets it; the names of those it stopped."""
+    state = load_state(settings)
+    if state is None:
+        return []
+    stopped = [d.name for d in reversed(state.daemons) if d.stop()]
+    _clear(settings, state)
+    return stopped
+
+
+def _clear(settings: Settings, state: DevnetState) -> None:
+    for daemon in state.daemons:
+        daemon.stop()
+    record = settings.deployment_file(state.chain_id)
+    with contextlib.suppress(FileNotFoundError, NuageError):
+        if Deployment.load(record) == state.deployment:
+            record.unlink()
+    settings.devnet_file.unlink(missing_ok=True)
+
+
+def _fund(contracts: Contracts, deployer: LocalAccount, accounts: dict[str, LocalAccount]) -> None:
+    receivers = [account for role, account in accounts.items() if role != "deployer"]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(
+            pool.map(
+                lambda receiver: contracts.transfer_rlc(deployer, receiver.address, ROLE_RLC),
+                receivers,
+            )
+        )
+
+
+def _pick_port(port: int | None) -> int:
+    """`port` if given (it must be free), else 8545, else any free port."""
+    if port is not None:
+        if not _is_free(port):
+            raise ConfigError(f"port {port} on 127.0.0.1 is taken: pass another --port")
+        return port
+    if _is_free(DEFAULT_PORT):
+        return DEFAULT_PORT
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
