@@ -18,6 +18,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 import nuage
+from nuage.cli import account, devnet, wallet
 from nuage.exceptions import ContractRevert, NuageError, OrderIncompatible
 
 HELP = """\
@@ -30,11 +31,10 @@ escrow until the work is done.
 """
 
 EPILOG = """\
-Coming with later issues: **devnet** (the whole network on one machine),
-**wallet**, **account** (deposit, withdraw), **app**, **dataset**,
-**workerpool** (register and publish orders), **order** and **orderbook**,
-**deal** and **task** (follow work, download results), **scheduler** and
-**worker** (sell computing power).
+Start here: `nuage devnet up`, then `nuage account deposit 10 --as requester`.
+Coming with later issues: **app**, **dataset**, **workerpool** (register and
+publish orders), **order** and **orderbook**, **deal** and **task** (follow
+work, download results), **scheduler** and **worker** (sell computing power).
 """
 
 
@@ -74,6 +74,11 @@ app = typer.Typer(
     # a traceback's locals could show private keys
     pretty_exceptions_show_locals=False,
 )
+
+
+app.add_typer(devnet.app, rich_help_panel="Try it")
+app.add_typer(wallet.app, rich_help_panel="Your keys and money")
+app.add_typer(account.app, rich_help_panel="Your keys and money")
 
 
 @app.command(rich_help_panel="Try it")
