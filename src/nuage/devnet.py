@@ -74,7 +74,7 @@ class DevnetState:
 
     rpc_url: str
     chain_id: int
-    block_time: float | None
+    block_time: int | None
     started_at: float
     deployment: Deployment
     accounts: dict[str, dict[str, str]]  # role -> {"address", "private_key"}
@@ -161,7 +161,7 @@ def up(
     settings: Settings,
     *,
     port: int | None = None,
-    block_time: float | None = None,
+    block_time: int | None = None,
     workers: int = 3,
     progress: Callable[[str], None] = lambda _: None,
 ) -> DevnetState:

@@ -35,11 +35,11 @@ def up(
         typer.Option(help="Port of the chain's JSON-RPC on 127.0.0.1 [default: 8545 if free]"),
     ] = None,
     block_time: Annotated[
-        float | None,
+        int | None,
         typer.Option(
             "--block-time",
             metavar="SECONDS",
-            min=0.1,
+            min=1,
             help="Mine a block every SECONDS, like a real chain [default: a block per "
             "transaction, at once]",
         ),
