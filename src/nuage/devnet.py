@@ -3,7 +3,8 @@
 `up` starts anvil in the background on 127.0.0.1, deploys the protocol, gives
 every role account RLC, and writes the devnet's state to
 `$NUAGE_HOME/devnet/devnet.json`, where every other command finds the RPC URL,
-the deployment and the accounts by role. `down` stops everything `up` started
+the deployment, the accounts by role and the services' URLs. Services: the
+blob storage (`$NUAGE_HOME/storage`, port 8701 when free). `down` stops everything `up` started
 and removes that state.
 
 The role accounts are anvil's well-known test accounts (public keys for a
@@ -16,6 +17,7 @@ import contextlib
 import json
 import os
 import socket
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +35,7 @@ from nuage.chain.client import Chain
 from nuage.chain.deployment import Deployment, deploy_protocol
 from nuage.config import Settings
 from nuage.exceptions import ConfigError, NuageError
-from nuage.processes import Daemon, spawn
+from nuage.processes import Daemon, spawn, wait_until_healthy
 from nuage.protocol.amounts import NRLC_PER_RLC
 
 __all__ = [
@@ -51,6 +53,7 @@ __all__ = [
 ]
 
 DEFAULT_PORT = 8545
+STORAGE_PORT = 8701
 CHAIN_ID = 31337
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 BASE_ROLES = ("deployer", "requester", "app-owner", "dataset-owner", "pool-owner")
@@ -192,6 +195,8 @@ def up(
         deployment = deploy_protocol(chain, deployer)
         progress(f"funding {len(accounts) - 1} role accounts with RLC")
         _fund(Contracts(chain, deployment), deployer, accounts)
+        progress("starting the storage service")
+        services = {"storage": _start_storage(settings, started)}
         if block_time:
             # deploying and funding ran automined; real block times start now
             chain.w3.provider.make_request(RPCEndpoint("evm_setIntervalMining"), [block_time])
@@ -207,6 +212,7 @@ def up(
                 for role, account in accounts.items()
             },
             daemons=started,
+            services=services,
         )
         deployment.save(settings.deployment_file(state.chain_id))
         state.save(settings.devnet_file)
@@ -278,6 +284,25 @@ def _clear(settings: Settings, state: DevnetState) -> None:
     settings.devnet_file.unlink(missing_ok=True)
 
 
+def _start_storage(settings: Settings, started: list[Daemon]) -> str:
+    port = _pick_port(None, preferred=STORAGE_PORT)
+    environment = os.environ | {
+        "NUAGE_STORAGE_ROOT": str(settings.home / "storage"),
+        "NUAGE_STORAGE_HOST": "127.0.0.1",
+        "NUAGE_STORAGE_PORT": str(port),
+    }
+    daemon = spawn(
+        "storage",
+        [sys.executable, "-m", "nuage.storage"],
+        settings.devnet_dir / "storage.log",
+        env=environment,
+    )
+    started.append(daemon)
+    url = f"http://127.0.0.1:{port}"
+    wait_until_healthy(daemon, f"{url}/health")
+    return url
+
+
 def _fund(contracts: Contracts, deployer: LocalAccount, accounts: dict[str, LocalAccount]) -> None:
     receivers = [account for role, account in accounts.items() if role != "deployer"]
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -289,14 +314,14 @@ def _fund(contracts: Contracts, deployer: LocalAccount, accounts: dict[str, Loca
         )
 
 
-def _pick_port(port: int | None) -> int:
-    """`port` if given (it must be free), else 8545, else any free port."""
+def _pick_port(port: int | None, preferred: int = DEFAULT_PORT) -> int:
+    """`port` if given (it must be free), else `preferred` if free, else any free port."""
     if port is not None:
         if not _is_free(port):
             raise ConfigError(f"port {port} on 127.0.0.1 is taken: pass another --port")
         return port
-    if _is_free(DEFAULT_PORT):
-        return DEFAULT_PORT
+    if _is_free(preferred):
+        return preferred
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])

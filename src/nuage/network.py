@@ -15,7 +15,7 @@ from nuage.config import Settings
 from nuage.devnet import load_state
 from nuage.exceptions import ConfigError, NotDeployed
 
-__all__ = ["connect", "rpc_url"]
+__all__ = ["connect", "rpc_url", "service_url"]
 
 
 def rpc_url(settings: Settings, rpc: str | None = None) -> str:
@@ -43,3 +43,13 @@ def connect(settings: Settings, rpc: str | None = None) -> Contracts:
             "devnet, `nuage devnet up` deploys one; elsewhere pass --deployment FILE"
         ) from None
     return Contracts.connect(chain, deployment)
+
+
+def service_url(settings: Settings, service: str, explicit: str | None, default: str) -> str:
+    """Where a service (storage, market…) is: the URL given, else the devnet's, else `default`."""
+    if explicit:
+        return explicit
+    state = load_state(settings)
+    if state is not None and service in state.services:
+        return state.services[service]
+    return default

@@ -16,9 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psutil
 
-__all__ = ["Daemon", "spawn"]
+from nuage.exceptions import ConfigError
+
+__all__ = ["Daemon", "spawn", "wait_until_healthy"]
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,24 @@ def spawn(name: str, command: list[str], log: Path, env: dict[str, str] | None =
     except psutil.Error:
         started = time.time()
     return Daemon(name=name, pid=pid, started=started, log=str(log))
+
+
+def wait_until_healthy(daemon: Daemon, url: str, timeout: float = 30.0) -> None:
+    """Waits until `url` answers 200, or raises ConfigError with why `daemon` did not start."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        reason = daemon.exit_reason()
+        if reason is not None:
+            raise ConfigError(f"{daemon.name} exited at start: {reason}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise ConfigError(
+        f"{daemon.name} did not answer on {url} within {timeout:.0f} s (log: {daemon.log})"
+    )
 
 
 def _reap(pid: int) -> None:

@@ -54,15 +54,19 @@ def running(nuage: Nuage) -> Nuage:
 def test_the_acceptance_journey(nuage: Nuage) -> None:
     """devnet up, deposit 10 as the requester, see 10 RLC free, devnet down stops everything."""
     nuage("devnet", "up", "--port", str(free_port()))
-    anvil_pid = devnet.load_state(Settings(home=nuage.home)).daemons[0].pid  # type: ignore[union-attr]
+    state = devnet.load_state(Settings(home=nuage.home))
+    assert state is not None
+    assert [daemon.name for daemon in state.daemons] == ["anvil", "storage"]
 
     nuage("account", "deposit", "10", "--as", "requester")
     shown = nuage.json("account", "show", "--as", "requester")
     assert shown["free"] == "10" and shown["frozen"] == "0"
 
     down = nuage("devnet", "down")
-    assert "stopped: anvil" in down.stdout
-    assert not psutil.pid_exists(anvil_pid) or psutil.Process(anvil_pid).status() == "zombie"
+    assert "stopped: storage, anvil" in down.stdout
+    for daemon in state.daemons:
+        assert not daemon.running()
+        assert not psutil.pid_exists(daemon.pid) or psutil.Process(daemon.pid).status() == "zombie"
     assert not (nuage.home / "devnet" / "devnet.json").exists()
     assert not (nuage.home / "deployments" / "31337.json").exists()
     assert nuage.json("devnet", "status") == {"up": False}
@@ -153,3 +157,12 @@ def test_real_block_times(nuage: Nuage) -> None:
     assert nuage.json("devnet", "status")["block_time"] == 1
     nuage("account", "deposit", "3", "--as", "requester")
     assert nuage.json("account", "show", "--as", "requester")["free"] == "3"
+
+
+def test_the_devnet_storage_keeps_blobs(running: Nuage, tmp_path: Path) -> None:
+    original = tmp_path / "input.txt"
+    original.write_bytes(b"inputs for a task\n" * 1000)
+    blob = running.json("storage", "put", str(original))["id"]
+    copy = tmp_path / "copy.txt"
+    running("storage", "get", blob, "-o", str(copy))
+    assert copy.read_bytes() == original.read_bytes()

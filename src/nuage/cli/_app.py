@@ -18,7 +18,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 import nuage
-from nuage.cli import account, devnet, wallet
+from nuage.cli import account, devnet, storage, wallet
 from nuage.exceptions import ContractRevert, NuageError, OrderIncompatible
 
 HELP = """\
@@ -79,6 +79,7 @@ app = typer.Typer(
 app.add_typer(devnet.app, rich_help_panel="Try it")
 app.add_typer(wallet.app, rich_help_panel="Your keys and money")
 app.add_typer(account.app, rich_help_panel="Your keys and money")
+app.add_typer(storage.app, rich_help_panel="Services")
 
 
 @app.command(rich_help_panel="Try it")

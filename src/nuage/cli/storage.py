@@ -52,17 +52,18 @@ nuage storage get ID -o copy.zip   # download it, checked
 nuage storage head ID              # is it there, and how big
 ```
 
-The other commands find the store at $NUAGE_STORAGE_URL, else http://127.0.0.1:8701.""",
+The other commands find the store at $NUAGE_STORAGE_URL, else the devnet's, else
+http://127.0.0.1:8701.""",
     rich_markup_mode="markdown",
     no_args_is_help=True,
 )
 
 _Url = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--url",
         envvar="NUAGE_STORAGE_URL",
-        help="The storage service to talk to.",
+        help="The storage service to talk to [default: the devnet's, else " + DEFAULT_URL + "]",
         show_envvar=True,
     ),
 ]
@@ -135,7 +136,7 @@ def put(
         Path,
         typer.Argument(help="The file to upload.", exists=True, dir_okay=False, readable=True),
     ],
-    url: _Url = DEFAULT_URL,
+    url: _Url = None,
     token: Annotated[
         str | None,
         typer.Option(
@@ -171,7 +172,7 @@ def get(
             "--output", "-o", help="Where to save the blob.", dir_okay=False, writable=True
         ),
     ],
-    url: _Url = DEFAULT_URL,
+    url: _Url = None,
 ) -> None:
     """Download a blob into a file, checking that its sha256 is the id.
 
@@ -191,7 +192,7 @@ def get(
 @app.command()
 def head(
     blob_id: Annotated[str, typer.Argument(metavar="ID", help="The blob id (sha256, 64 hex).")],
-    url: _Url = DEFAULT_URL,
+    url: _Url = None,
     as_json: _AsJson = False,
 ) -> None:
     """Show whether a blob is stored, and its size; exit status 1 when it is not.
@@ -208,10 +209,12 @@ def head(
         typer.echo(f"{blob_id}  {size:,} bytes")
 
 
-def _client(url: str, token: str | None) -> StorageClient:
+def _client(url: str | None, token: str | None) -> StorageClient:
+    from nuage.config import Settings
+    from nuage.network import service_url
     from nuage.storage.client import StorageClient
 
-    return StorageClient(url, token=token)
+    return StorageClient(service_url(Settings(), "storage", url, DEFAULT_URL), token=token)
 
 
 def _settings(overrides: dict[str, Any]) -> StorageSettings:
