@@ -155,7 +155,7 @@ def put(
     Nothing is sent when the service already holds the blob.
     """
     size = file.stat().st_size
-    with _client(url, token) as storage, _progress(size, f"uploading {file.name}") as advance:
+    with _client(_url(url), token) as storage, _progress(size, f"uploading {file.name}") as advance:
         blob_id = storage.put_file(file, progress=advance)
     if as_json:
         typer.echo(json.dumps({"id": blob_id, "size": size, "file": str(file)}))
@@ -180,7 +180,7 @@ def get(
 
     The file appears only once complete and checked; a corrupt download leaves nothing.
     """
-    with _client(url, None) as storage:
+    with _client(_url(url), None) as storage:
         size = storage.head(blob_id)
         if size is None:
             raise StorageError(f"no blob {blob_id} is stored at {storage.url}")
@@ -199,7 +199,7 @@ def head(
 
     Example: `nuage storage head 3b5d…e1 --json`
     """
-    with _client(url, None) as storage:
+    with _client(_url(url), None) as storage:
         size = storage.head(blob_id)
         if size is None:
             raise StorageError(f"no blob {blob_id} is stored at {storage.url}")
@@ -209,12 +209,18 @@ def head(
         typer.echo(f"{blob_id}  {size:,} bytes")
 
 
-def _client(url: str | None, token: str | None) -> StorageClient:
+def _url(explicit: str | None) -> str:
+    """--url or $NUAGE_STORAGE_URL, else the devnet's storage, else the default port."""
     from nuage.config import Settings
     from nuage.network import service_url
+
+    return service_url(Settings(), "storage", explicit, DEFAULT_URL)
+
+
+def _client(url: str, token: str | None) -> StorageClient:
     from nuage.storage.client import StorageClient
 
-    return StorageClient(service_url(Settings(), "storage", url, DEFAULT_URL), token=token)
+    return StorageClient(url, token=token)
 
 
 def _settings(overrides: dict[str, Any]) -> StorageSettings:
