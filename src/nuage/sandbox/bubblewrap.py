@@ -113,19 +113,25 @@ class SandboxPlan:
     root_entries: tuple[tuple[str, str | None], ...]  # (name, link target or None for a dir)
     etc_entries: tuple[str, ...]  # absolute host paths under /etc to bind read-only
     cgroup_memory: bool  # a cgroup bounds memory, so no address-space rlimit
+    cgroup_pids: bool = False  # a cgroup bounds processes, RLIMIT_NPROC is only a backstop
     setpriv: str = "/usr/bin/setpriv"
     prlimit: str = "/usr/bin/prlimit"
     env: str = "/usr/bin/env"
 
 
-def rlimit_args(limits: Limits, *, address_space: bool) -> list[str]:
-    """prlimit options for the app's process: soft:hard pairs, in bytes and seconds."""
+def rlimit_args(limits: Limits, *, address_space: bool, cgroup_pids: bool) -> list[str]:
+    """prlimit options for the app's process: soft:hard pairs, in bytes and seconds.
+
+    With a cgroup bounding processes, RLIMIT_NPROC stays one above it as a backstop, so that
+    the cgroup (which says when it refused a fork) is the one that refuses.
+    """
     cpu = max(1, math.ceil(limits.cpu_time_s))
     fsize = limits.max_output_bytes + 1
+    nproc = limits.max_processes + 1 if cgroup_pids else limits.max_processes
     args = [
         f"--cpu={cpu}:{cpu + 1}",
         f"--fsize={fsize}:{fsize}",
-        f"--nproc={limits.max_processes}:{limits.max_processes}",
+        f"--nproc={nproc}:{nproc}",
         "--core=0:0",
     ]
     if address_space:
@@ -168,7 +174,10 @@ def bwrap_argv(spec: RunSpec, plan: SandboxPlan, data_fds: dict[str, int]) -> li
     if plan.privileged:
         argv += [plan.setpriv, f"--reuid={plan.uid}", f"--regid={plan.uid}", "--clear-groups"]
         argv += ["--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
-    argv += [plan.prlimit, *rlimit_args(limits, address_space=not plan.cgroup_memory), "--"]
+    rlimits = rlimit_args(
+        limits, address_space=not plan.cgroup_memory, cgroup_pids=plan.cgroup_pids
+    )
+    argv += [plan.prlimit, *rlimits, "--"]
     argv += [plan.env, "-u", "PWD", "--"]  # bwrap sets PWD after --clearenv; only the run's own
     return argv + list(spec.command)
 
@@ -331,6 +340,7 @@ class BubblewrapRunner:
             root_entries=_root_entries(),
             etc_entries=_etc_entries(self._etc),
             cgroup_memory=setup is not None and "memory" in setup.controllers,
+            cgroup_pids=setup is not None and "pids" in setup.controllers,
         )
 
     def _probe(self) -> tuple[SandboxPlan | None, str]:
