@@ -319,3 +319,21 @@ def test_a_worker_that_is_not_root_sandboxes_in_a_user_namespace(unprivileged_di
     assert "uid 65534 in a user namespace" in seen["describe"]
     assert seen["stdout"] == "65534 [] False\n"
     assert (unprivileged_dirs / "out" / "r").read_text() == "ok"
+
+
+@pytest.mark.integration
+def test_without_the_seccomp_filter_a_root_workers_app_could_make_user_namespaces(job: Job):
+    # why the filter exists: the fresh uid is unprivileged, and unprivileged users may create
+    # user namespaces, the first step of many kernel exploits; --disable-userns needs one itself
+    if os.geteuid() != 0:
+        pytest.skip("the worker is not root here")
+    unfiltered = BubblewrapRunner(use_seccomp=False)
+    if not unfiltered.available():
+        pytest.skip(f"bubblewrap unavailable: {unfiltered.why_unavailable()}")
+    assert "no seccomp filter" in unfiltered.describe()
+    source = "import subprocess; print(subprocess.run(['unshare', '--user', 'true']).returncode)"
+    result = job.run(unfiltered, source)
+    assert result.ok, result.failure
+    if result.stdout != b"0\n":
+        pytest.skip("this kernel refuses unprivileged user namespaces anyway")
+    assert job.run(BubblewrapRunner(), source).stdout != b"0\n"

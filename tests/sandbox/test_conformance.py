@@ -7,6 +7,7 @@ do as JSON on stdout, and the test checks the sandbox stopped it.
 from __future__ import annotations
 
 import json
+import platform
 import socket
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ import pytest
 
 from nuage.exceptions import SandboxError
 from nuage.sandbox import Runner, RunSpec, safe_output_files
+from nuage.sandbox.seccomp import AUDIT_ARCHES, DENIED
 from tests.sandbox.conftest import TEST_LIMITS, Job, processes_with
 
 pytestmark = pytest.mark.integration
@@ -451,3 +453,23 @@ def test_background_children_do_not_survive_the_run(runner: Runner, job: Job, to
     assert result.stdout == b"left children behind\n"
     assert result.wall_s < 3
     assert processes_with(token) == []
+
+
+def test_namespaces_and_the_kernel_keyring_are_refused(runner: Runner, job: Job):
+    machine = platform.machine()
+    if machine not in AUDIT_ARCHES:
+        pytest.skip(f"no syscall table for {machine}")
+    keyctl = DENIED["keyctl"][0 if machine == "x86_64" else 1]
+    result = job.run(
+        runner,
+        f"""
+        import ctypes, json, subprocess
+        libc = ctypes.CDLL(None, use_errno=True)
+        session = libc.syscall({keyctl}, 0, -3, 0)  # KEYCTL_GET_KEYRING_ID of the session
+        user_namespace = subprocess.run(["unshare", "--user", "true"], capture_output=True)
+        print(json.dumps([session, user_namespace.returncode]))
+        """,
+    )
+    assert result.ok, result.failure
+    session, user_namespace = report(result.stdout)
+    assert session == -1 and user_namespace != 0

@@ -3,7 +3,7 @@
 What the app gets:
 
 * Its own pid, network, IPC, UTS and cgroup namespaces: it sees only its own processes, has no
-  network interface but a downed loopback, and cannot reach the host's abstract sockets.
+  network interface but a loopback of its own, and cannot reach the host's abstract sockets.
 * A root filesystem built from nothing: ``/usr`` (and the ``/bin``, ``/lib*`` links into it)
   read-only, a few ``/etc`` files a dynamically linked program needs, a synthetic
   ``/etc/passwd``, ``/etc/group`` and ``/etc/hosts``, a fresh ``/proc`` and minimal ``/dev``,
@@ -13,7 +13,8 @@ What the app gets:
   read-only.
 * An environment of only the run's variables plus PATH, HOME and LANG (``--clearenv``).
 * An unprivileged uid with no capabilities and no_new_privs, a session of its own (no
-  TIOCSTI on the worker's terminal), death with the worker (``--die-with-parent``).
+  TIOCSTI on the worker's terminal), death with the worker (``--die-with-parent``), and a
+  seccomp filter refusing namespaces, the keyring, eBPF, io_uring, mounts and the like.
 * rlimits on each process: CPU seconds, file size (``max_output_bytes`` + 1, so a single
   oversize file shows as an oversize output), no core dumps, process count, and address
   space when no cgroup bounds memory.
@@ -34,12 +35,13 @@ back after. When the worker is not root, bubblewrap makes a user namespace as us
 uid 65534 inside and the worker's uid outside, and may not create further user namespaces
 (``--disable-userns``).
 
-@custom:security Known limits: the kernel is shared and every system call is allowed (no seccomp
-filter): a kernel bug is an escape. ``/usr`` of the host is readable (it holds no secrets, but
-shows what is installed). Timing and CPU-cache side channels are not addressed. Without a
-cgroup, memory is bounded per process (address space), so a tree of processes may use up to
-``max_processes`` times the limit, and root workers' fork bombs are stopped only by
-RLIMIT_NPROC of the fresh uid. An app exiting with status 128 + N reads as killed by signal N.
+@custom:security Known limits: the kernel is shared; the seccomp filter (``seccomp.py``) is a
+denylist of the riskiest calls, not an allowlist, so a bug in an allowed call is an escape.
+``/usr`` of the host is readable (it holds no secrets, but shows what is installed). Timing and
+CPU-cache side channels are not addressed. Without a cgroup, memory is bounded per process
+(address space), so a tree of processes may use up to ``max_processes`` times the limit, and
+fork bombs are stopped by RLIMIT_NPROC of the app's uid only. An app exiting with status
+128 + N reads as killed by signal N.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ from nuage.sandbox.runner import (
     RunSpec,
     sandbox_env,
 )
+from nuage.sandbox.seccomp import denylist_filter
 from nuage.sandbox.supervisor import supervise
 
 __all__ = ["BubblewrapRunner", "SandboxPlan", "bwrap_argv", "rlimit_args"]
@@ -114,6 +117,7 @@ class SandboxPlan:
     etc_entries: tuple[str, ...]  # absolute host paths under /etc to bind read-only
     cgroup_memory: bool  # a cgroup bounds memory, so no address-space rlimit
     cgroup_pids: bool = False  # a cgroup bounds processes, RLIMIT_NPROC is only a backstop
+    seccomp: bytes | None = None  # the seccomp filter program, None where there is none
     setpriv: str = "/usr/bin/setpriv"
     prlimit: str = "/usr/bin/prlimit"
     env: str = "/usr/bin/env"
@@ -139,8 +143,11 @@ def rlimit_args(limits: Limits, *, address_space: bool, cgroup_pids: bool) -> li
     return args
 
 
-def bwrap_argv(spec: RunSpec, plan: SandboxPlan, data_fds: dict[str, int]) -> list[str]:
-    """The whole bwrap command line for ``spec``; ``data_fds`` maps /etc files to fds."""
+def bwrap_argv(
+    spec: RunSpec, plan: SandboxPlan, data_fds: dict[str, int], seccomp_fd: int | None = None
+) -> list[str]:
+    """The whole bwrap command line for ``spec``; ``data_fds`` maps /etc files to fds, and
+    ``seccomp_fd`` holds the seccomp filter program when there is one."""
     limits = spec.limits
     argv = [plan.bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
     argv += ["--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv"]
@@ -168,6 +175,8 @@ def bwrap_argv(spec: RunSpec, plan: SandboxPlan, data_fds: dict[str, int]) -> li
     argv += ["--bind", str(spec.output_dir), OUTPUT_MOUNT]
     argv += ["--remount-ro", "/dev", "--remount-ro", "/"]
     argv += ["--chdir", APP_MOUNT if spec.app_dir is not None else "/tmp"]
+    if seccomp_fd is not None:
+        argv += ["--seccomp", str(seccomp_fd)]
     for name, value in sorted(sandbox_env(spec).items()):
         argv += ["--setenv", name, value]
     argv.append("--")
@@ -206,10 +215,12 @@ class BubblewrapRunner:
         bwrap: str | None = None,
         etc: Sequence[str] = DEFAULT_ETC,
         use_cgroups: bool = True,
+        use_seccomp: bool = True,
     ) -> None:
         self._bwrap = bwrap
         self._etc = tuple(etc)
         self._use_cgroups = use_cgroups
+        self._use_seccomp = use_seccomp
         self._found_cgroups: tuple[CgroupSetup | None, str] | None = None
         self._probed: tuple[SandboxPlan | None, str] | None = None
 
@@ -234,9 +245,10 @@ class BubblewrapRunner:
             if cgroups[0] is not None
             else f"no cgroup ({cgroups[1]}): rlimits only"
         )
+        filtered = "a seccomp denylist" if plan.seccomp is not None else "no seccomp filter"
         return (
             f"{self._version()}: pid, net, ipc, uts and cgroup namespaces; app as {who}; "
-            f"{bounds}; rlimits on CPU, file size, processes, core dumps"
+            f"{filtered}; {bounds}; rlimits on CPU, file size, processes, core dumps"
         )
 
     def run(self, spec: RunSpec) -> RunResult:
@@ -341,6 +353,7 @@ class BubblewrapRunner:
             etc_entries=_etc_entries(self._etc),
             cgroup_memory=setup is not None and "memory" in setup.controllers,
             cgroup_pids=setup is not None and "pids" in setup.controllers,
+            seccomp=denylist_filter() if self._use_seccomp else None,
         )
 
     def _probe(self) -> tuple[SandboxPlan | None, str]:
@@ -427,10 +440,12 @@ def _launch(spec: RunSpec, plan: SandboxPlan) -> Iterator[tuple[list[str], tuple
     bwrap's options come from an in-memory file (``--args``), so that the sandbox's pid 1, bwrap
     itself, shows no host path nor variable in its /proc/1/cmdline; only the command follows.
     """
-    with _memory_files(identity_files(plan.uid)) as data_fds:
-        argv = bwrap_argv(spec, plan, data_fds)
+    filters = {"seccomp": plan.seccomp} if plan.seccomp is not None else {}
+    with _memory_files(identity_files(plan.uid)) as data_fds, _memory_files(filters) as filter_fds:
+        argv = bwrap_argv(spec, plan, data_fds, filter_fds.get("seccomp"))
         end = argv.index("--")
         options = b"".join(arg.encode() + b"\0" for arg in argv[1:end])
         with _memory_files({"args": options}) as args_fds:
             fd = args_fds["args"]
-            yield [argv[0], "--args", str(fd), *argv[end:]], (fd, *data_fds.values())
+            fds = (fd, *data_fds.values(), *filter_fds.values())
+            yield [argv[0], "--args", str(fd), *argv[end:]], fds
