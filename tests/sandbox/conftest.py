@@ -27,33 +27,32 @@ TEST_LIMITS = Limits(
     max_log_bytes=64 * 1024,
 )
 
-_RUNNERS: dict[str, Runner] = {}
 
-
-def _runner(name: str) -> Runner:
-    if name not in _RUNNERS:
-        if name == "bubblewrap":
-            _RUNNERS[name] = BubblewrapRunner()
-        else:
-            _RUNNERS[name] = ContainerRunner(engine=name)
-    return _RUNNERS[name]
+@pytest.fixture(scope="session")
+def runners() -> dict[str, Runner]:
+    """One runner of each backend for the session, so that each probes its machine once."""
+    return {
+        "bubblewrap": BubblewrapRunner(),
+        "docker": ContainerRunner(engine="docker"),
+        "podman": ContainerRunner(engine="podman"),
+    }
 
 
 @pytest.fixture(params=["bubblewrap", "docker", "podman"])
-def runner(request: pytest.FixtureRequest) -> Runner:
+def runner(request: pytest.FixtureRequest, runners: dict[str, Runner]) -> Runner:
     """Each backend in turn; skipped with its reason where it cannot run here."""
-    candidate = _runner(request.param)
+    candidate = runners[request.param]
     if not candidate.available():
         pytest.skip(f"{candidate.name} unavailable: {candidate.why_unavailable()}")
     return candidate
 
 
 @pytest.fixture
-def bubblewrap() -> BubblewrapRunner:
-    candidate = _runner("bubblewrap")
+def bubblewrap(runners: dict[str, Runner]) -> BubblewrapRunner:
+    candidate = runners["bubblewrap"]
+    assert isinstance(candidate, BubblewrapRunner)
     if not candidate.available():
         pytest.skip(f"bubblewrap unavailable: {candidate.why_unavailable()}")
-    assert isinstance(candidate, BubblewrapRunner)
     return candidate
 
 

@@ -61,9 +61,8 @@ from pathlib import Path
 
 from nuage.exceptions import SandboxError
 from nuage.sandbox.cgroups import CgroupSetup, RunCgroup, find_cgroups
-from nuage.sandbox.outcome import Ending, failure_reason, looks_out_of_memory
-from nuage.sandbox.output import check_output, inspect_output
-from nuage.sandbox.ownership import give_back, grant_read, lend
+from nuage.sandbox.outcome import Ending, conclude, looks_out_of_memory
+from nuage.sandbox.ownership import lent_to
 from nuage.sandbox.runner import (
     APP_MOUNT,
     INPUT_MOUNT,
@@ -71,10 +70,11 @@ from nuage.sandbox.runner import (
     Limits,
     RunResult,
     RunSpec,
+    check_directories,
     sandbox_env,
 )
 from nuage.sandbox.seccomp import denylist_filter
-from nuage.sandbox.supervisor import supervise
+from nuage.sandbox.supervisor import Supervision, supervise
 
 __all__ = ["BubblewrapRunner", "SandboxPlan", "bwrap_argv", "rlimit_args"]
 
@@ -255,39 +255,17 @@ class BubblewrapRunner:
         plan, reason = self._probe()
         if plan is None:
             raise SandboxError(f"bubblewrap is unavailable: {reason}")
-        _check_dirs(spec)
-        setup = self._cgroups()[0]
+        check_directories(spec)
         if plan.privileged:
             plan = dataclasses.replace(plan, uid=RUN_UID_BASE + secrets.randbelow(RUN_UID_SPAN))
-        cgroup = (
-            RunCgroup.create(setup, spec.limits, LAUNCHER_PROCESSES) if setup is not None else None
-        )
-        owner: tuple[int, int] | None = None
+        setup = self._cgroups()[0]
+        cgroup = RunCgroup.create(setup, spec.limits, LAUNCHER_PROCESSES) if setup else None
         try:
-            if plan.privileged:
-                for tree in (spec.input_dir, spec.app_dir):
-                    if tree is not None:
-                        grant_read(tree)
-                owner = lend(spec.output_dir, plan.uid, plan.uid)
-            with _launch(spec, plan) as (argv, fds):
-                supervision = supervise(
-                    argv,
-                    limits=spec.limits,
-                    output_dir=spec.output_dir,
-                    pass_fds=fds,
-                    hold=cgroup.add if cgroup is not None else None,
-                    cpu_probe=cgroup.cpu_seconds if cgroup is not None else None,
-                    kill_tree=cgroup.kill_all if cgroup is not None else None,
-                )
-            oom = cgroup.oom_killed() if cgroup is not None else False
-            pids_hit = cgroup.pids_limit_hit() if cgroup is not None else False
-            cgroup_cpu = cgroup.cpu_seconds() if cgroup is not None else None
+            supervision, facts = self._supervise(spec, plan, cgroup)
         finally:
             if cgroup is not None:
                 cgroup.kill_all()
                 cgroup.remove()
-            if owner is not None:
-                give_back(spec.output_dir, owner)
         stderr = supervision.stderr.getvalue()
         if supervision.exit_code == 1 and stderr.startswith(b"bwrap: "):
             line = stderr.splitlines()[0].decode(errors="replace")
@@ -299,24 +277,42 @@ class BubblewrapRunner:
             wall_clock_exceeded=supervision.wall_clock_exceeded,
             cpu_time_exceeded=supervision.cpu_time_exceeded,
             output_flooded=supervision.output_flooded,
-            memory_exceeded=oom if plan.cgroup_memory else failed and looks_out_of_memory(stderr),
-            process_limit_hit=pids_hit,
+            memory_exceeded=facts.oom
+            if plan.cgroup_memory
+            else failed and looks_out_of_memory(stderr),
+            process_limit_hit=facts.pids_hit,
         )
-        return RunResult(
-            runner=self.name,
-            failure=failure_reason(
-                ending, spec.limits, check_output(spec.output_dir, spec.limits.max_output_bytes)
-            ),
-            exit_code=supervision.exit_code,
-            signal=supervision.signal,
-            stdout=supervision.stdout.getvalue(),
-            stderr=stderr,
-            stdout_truncated=supervision.stdout.truncated,
-            stderr_truncated=supervision.stderr.truncated,
-            wall_s=supervision.wall_s,
-            cpu_s=cgroup_cpu if cgroup_cpu is not None else supervision.cpu_s,
-            output_bytes=inspect_output(spec.output_dir).total_bytes,
+        cpu_s = facts.cpu_s if facts.cpu_s is not None else supervision.cpu_s
+        return conclude(self.name, spec, supervision, ending, cpu_s)
+
+    def _supervise(
+        self, spec: RunSpec, plan: SandboxPlan, cgroup: RunCgroup | None
+    ) -> tuple[Supervision, _CgroupFacts]:
+        """Run the sandbox to its end, with the directories lent to the app's uid meanwhile."""
+        lending = (
+            lent_to(
+                plan.uid,
+                plan.uid,
+                readable=(spec.input_dir, spec.app_dir),
+                writable=spec.output_dir,
+            )
+            if plan.privileged
+            else contextlib.nullcontext()
         )
+        with lending, _launch(spec, plan) as (argv, fds):
+            supervision = supervise(
+                argv,
+                limits=spec.limits,
+                output_dir=spec.output_dir,
+                pass_fds=fds,
+                hold=cgroup.add if cgroup is not None else None,
+                cpu_probe=cgroup.cpu_seconds if cgroup is not None else None,
+                kill_tree=cgroup.kill_all if cgroup is not None else None,
+            )
+        if cgroup is None:
+            return supervision, _CgroupFacts()
+        facts = _CgroupFacts(cgroup.oom_killed(), cgroup.pids_limit_hit(), cgroup.cpu_seconds())
+        return supervision, facts
 
     def _cgroups(self) -> tuple[CgroupSetup | None, str]:
         """The cgroup setup runs get (found once), or None and why not."""
@@ -389,6 +385,15 @@ class BubblewrapRunner:
         return plan, ""
 
 
+@dataclass(frozen=True)
+class _CgroupFacts:
+    """What the run's cgroup knew at its end."""
+
+    oom: bool = False
+    pids_hit: bool = False
+    cpu_s: float | None = None
+
+
 def _root_entries() -> tuple[tuple[str, str | None], ...]:
     entries: list[tuple[str, str | None]] = []
     for name in ROOT_LINKS:
@@ -405,16 +410,6 @@ def _etc_entries(patterns: Sequence[str]) -> tuple[str, ...]:
     for pattern in patterns:
         found.update(p for p in glob.glob(os.path.join("/etc", pattern)) if os.path.exists(p))
     return tuple(sorted(found))
-
-
-def _check_dirs(spec: RunSpec) -> None:
-    for label, path in (
-        ("input", spec.input_dir),
-        ("output", spec.output_dir),
-        ("app", spec.app_dir),
-    ):
-        if path is not None and not path.is_dir():
-            raise SandboxError(f"the {label} directory {path} does not exist")
 
 
 @contextlib.contextmanager

@@ -21,6 +21,7 @@ was hit is not reported by the engine, nor the CPU time used.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import math
@@ -31,15 +32,15 @@ import uuid
 from pathlib import Path
 
 from nuage.exceptions import SandboxError
-from nuage.sandbox.outcome import Ending, failure_reason
-from nuage.sandbox.output import check_output, inspect_output
-from nuage.sandbox.ownership import give_back, grant_read, lend
+from nuage.sandbox.outcome import Ending, conclude
+from nuage.sandbox.ownership import lent_to
 from nuage.sandbox.runner import (
     APP_MOUNT,
     INPUT_MOUNT,
     OUTPUT_MOUNT,
     RunResult,
     RunSpec,
+    check_directories,
     sandbox_env,
 )
 from nuage.sandbox.supervisor import supervise
@@ -48,7 +49,8 @@ __all__ = ["DEFAULT_IMAGE", "ContainerRunner", "container_argv"]
 
 DEFAULT_IMAGE = "python:3.11-slim"
 #: The user apps run as when the worker is root (nobody).
-CONTAINER_USER = "65534:65534"
+NOBODY = 65534
+CONTAINER_USER = f"{NOBODY}:{NOBODY}"
 #: ``docker run`` exits with these when the engine, not the app, failed.
 _ENGINE_FAILURE = 125
 _ENGINE_TIMEOUT_S = 30
@@ -124,37 +126,35 @@ class ContainerRunner:
         reason = self.why_unavailable()
         if reason:
             raise SandboxError(f"{self.engine} is unavailable: {reason}")
-        for path in (spec.input_dir, spec.output_dir, spec.app_dir):
-            if path is not None and not path.is_dir():
-                raise SandboxError(f"the directory {path} does not exist")
+        check_directories(spec)
         name = f"nuage-sandbox-{uuid.uuid4().hex[:16]}"
-        lent = os.geteuid() == 0 and self.user is None
-        owner = None
-        try:
-            if lent:
-                for tree in (spec.input_dir, spec.app_dir):
-                    if tree is not None:
-                        grant_read(tree)
-                owner = lend(spec.output_dir, 65534, 65534)
-            supervision = supervise(
-                container_argv(
-                    spec,
-                    engine=self.engine,
-                    image=self.image,
-                    name=name,
-                    user=self._user(),
-                    userns=self.userns,
-                ),
-                limits=spec.limits,
-                output_dir=spec.output_dir,
-                env=os.environ,  # the engine client's own settings (DOCKER_HOST…), not the app's
-                kill_tree=lambda: self._discard("kill", name),
+        lending = (
+            lent_to(
+                NOBODY, NOBODY, readable=(spec.input_dir, spec.app_dir), writable=spec.output_dir
             )
+            if os.geteuid() == 0 and self.user is None
+            else contextlib.nullcontext()
+        )
+        argv = container_argv(
+            spec,
+            engine=self.engine,
+            image=self.image,
+            name=name,
+            user=self._user(),
+            userns=self.userns,
+        )
+        try:
+            with lending:
+                supervision = supervise(
+                    argv,
+                    limits=spec.limits,
+                    output_dir=spec.output_dir,
+                    env=os.environ,  # the engine client's settings (DOCKER_HOST…), not the app's
+                    kill_tree=lambda: self._discard("kill", name),
+                )
             oom = self._engine("inspect", "--format", "{{.State.OOMKilled}}", name) == "true"
         finally:
             self._discard("rm", "--force", name)
-            if owner is not None:
-                give_back(spec.output_dir, owner)
         stderr = supervision.stderr.getvalue()
         if supervision.exit_code == _ENGINE_FAILURE:
             line = (stderr.strip().splitlines() or [b""])[-1].decode(errors="replace")
@@ -166,21 +166,7 @@ class ContainerRunner:
             output_flooded=supervision.output_flooded,
             memory_exceeded=oom,
         )
-        return RunResult(
-            runner=self.name,
-            failure=failure_reason(
-                ending, spec.limits, check_output(spec.output_dir, spec.limits.max_output_bytes)
-            ),
-            exit_code=supervision.exit_code,
-            signal=supervision.signal,
-            stdout=supervision.stdout.getvalue(),
-            stderr=stderr,
-            stdout_truncated=supervision.stdout.truncated,
-            stderr_truncated=supervision.stderr.truncated,
-            wall_s=supervision.wall_s,
-            cpu_s=None,
-            output_bytes=inspect_output(spec.output_dir).total_bytes,
-        )
+        return conclude(self.name, spec, supervision, ending, cpu_s=None)
 
     def _user(self) -> str:
         if self.user is not None:

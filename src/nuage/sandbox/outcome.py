@@ -1,8 +1,9 @@
 """From how a run ended to the one sentence a person reads: the failure reason of a `RunResult`.
 
-Pure code: the runners gather the facts (`Ending`), this module decides. When several things
-went wrong, the cause is named before its symptoms: a wall-clock kill before the signal that
-carried it, a memory kill before the exit status it left.
+The runners gather the facts (`Ending`), `failure_reason` decides (pure code). When several
+things went wrong, the cause is named before its symptoms: a wall-clock kill before the signal
+that carried it, a memory kill before the exit status it left. `conclude` assembles the result,
+looking at the output directory once the run is over.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from __future__ import annotations
 import signal as signals
 from dataclasses import dataclass
 
-from nuage.sandbox.runner import Limits, format_bytes
+from nuage.sandbox.output import check_output, inspect_output
+from nuage.sandbox.runner import Limits, RunResult, RunSpec, format_bytes
+from nuage.sandbox.supervisor import Supervision
 
-__all__ = ["Ending", "failure_reason", "looks_out_of_memory", "signal_name"]
+__all__ = ["Ending", "conclude", "failure_reason", "looks_out_of_memory", "signal_name"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,6 +58,26 @@ def failure_reason(ending: Ending, limits: Limits, output_problem: str | None) -
     if ending.exit_code is None:
         return "the app did not run"
     return f"exit status {ending.exit_code}"
+
+
+def conclude(
+    runner: str, spec: RunSpec, supervision: Supervision, ending: Ending, cpu_s: float | None
+) -> RunResult:
+    """The result of a finished run: the failure reason, with the output checked, and the logs."""
+    problem = check_output(spec.output_dir, spec.limits.max_output_bytes)
+    return RunResult(
+        runner=runner,
+        failure=failure_reason(ending, spec.limits, problem),
+        exit_code=supervision.exit_code,
+        signal=supervision.signal,
+        stdout=supervision.stdout.getvalue(),
+        stderr=supervision.stderr.getvalue(),
+        stdout_truncated=supervision.stdout.truncated,
+        stderr_truncated=supervision.stderr.truncated,
+        wall_s=supervision.wall_s,
+        cpu_s=cpu_s,
+        output_bytes=inspect_output(spec.output_dir).total_bytes,
+    )
 
 
 def looks_out_of_memory(stderr: bytes) -> bool:

@@ -16,10 +16,31 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["give_back", "grant_read", "lend"]
+from nuage.exceptions import SandboxError
+
+__all__ = ["give_back", "grant_read", "lend", "lent_to"]
+
+
+@contextlib.contextmanager
+def lent_to(
+    uid: int, gid: int, *, readable: Iterable[Path | None], writable: Path
+) -> Iterator[None]:
+    """For the time of a run: ``readable`` trees readable by others, ``writable`` lent to
+    ``uid``:``gid``; then everything in ``writable`` given back to its owner."""
+    try:
+        for tree in readable:
+            if tree is not None:
+                grant_read(tree)
+        owner = lend(writable, uid, gid)
+    except OSError as error:
+        raise SandboxError(f"cannot prepare the run's directories: {error}") from error
+    try:
+        yield
+    finally:
+        give_back(writable, owner)
 
 
 def grant_read(top: Path) -> None:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from nuage.exceptions import SandboxError
+
 __all__ = [
     "APP_MOUNT",
     "INPUT_MOUNT",
@@ -24,6 +26,7 @@ __all__ = [
     "RunResult",
     "RunSpec",
     "Runner",
+    "check_directories",
     "format_bytes",
     "sandbox_env",
 ]
@@ -160,6 +163,17 @@ class Runner(Protocol):
 def sandbox_env(spec: RunSpec) -> dict[str, str]:
     """The whole environment of the sandboxed app: the minimal base, then the run's variables."""
     return {**BASE_ENV, **spec.env}
+
+
+def check_directories(spec: RunSpec) -> None:
+    """Raise `SandboxError` unless the run's directories exist (a runner would mount them)."""
+    for label, path in (
+        ("input", spec.input_dir),
+        ("output", spec.output_dir),
+        ("app", spec.app_dir),
+    ):
+        if path is not None and not path.is_dir():
+            raise SandboxError(f"the {label} directory {path} does not exist")
 
 
 def format_bytes(size: int) -> str:
