@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 
@@ -337,3 +338,14 @@ def test_without_the_seccomp_filter_a_root_workers_app_could_make_user_namespace
     if result.stdout != b"0\n":
         pytest.skip("this kernel refuses unprivileged user namespaces anyway")
     assert job.run(BubblewrapRunner(), source).stdout != b"0\n"
+
+
+@pytest.mark.integration
+def test_a_sandbox_that_cannot_be_built_is_a_sandbox_error(
+    bubblewrap: BubblewrapRunner, job: Job, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr("nuage.sandbox.bubblewrap.check_directories", lambda spec: None)
+    monkeypatch.setattr("nuage.sandbox.bubblewrap.lent_to", lambda *a, **k: nullcontext())
+    spec = replace(job.spec("print('never')"), input_dir=tmp_path / "vanished")
+    with pytest.raises(SandboxError, match="bubblewrap could not set up the sandbox: bwrap: "):
+        bubblewrap.run(spec)
