@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from decimal import Decimal
 from typing import Any, cast
 
 import requests
 from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
 from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractFunction
-from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
+from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.providers.rpc.utils import REQUEST_RETRY_ALLOWLIST, ExceptionRetryConfiguration
 from web3.types import Nonce, RPCEndpoint, RPCResponse, TxParams, TxReceipt
 
@@ -126,14 +128,18 @@ class Chain:
             gas = int(call.estimate_gas(base) * GAS_MARGIN)
         except ContractLogicError as error:
             raise ContractRevert(_reason(error)) from None
+        # fees and the balance check need no nonce: only signing and sending hold the lock
+        tx = dict(
+            call.build_transaction(
+                {**base, "nonce": Nonce(0), "gas": gas, "chainId": self.chain_id}
+            )
+        )
+        self._check_gas_money(sender.address, cast(TxParams, tx), gas, value)
         with self._lock:
             nonce = self._nonces.get(sender.address)
             if nonce is None:
                 nonce = self.w3.eth.get_transaction_count(sender.address, "pending")
-            params: TxParams = {**base, "nonce": Nonce(nonce), "gas": gas, "chainId": self.chain_id}
-            tx = call.build_transaction(params)
-            self._check_gas_money(sender.address, tx, gas, value)
-            signed = sender.sign_transaction(cast(dict[str, Any], tx))
+            signed = sender.sign_transaction(tx | {"nonce": nonce})
             try:
                 self.w3.eth.send_raw_transaction(signed.raw_transaction)
             except Web3RPCError as error:
@@ -144,21 +150,31 @@ class Chain:
                 self._nonces.pop(sender.address, None)
                 raise
             self._nonces[sender.address] = nonce + 1
-        try:
-            receipt = self.w3.eth.wait_for_transaction_receipt(
-                signed.hash, timeout=RECEIPT_TIMEOUT, poll_latency=0.05
-            )
-        except TimeExhausted:
-            raise ChainError(
-                f"transaction {signed.hash.to_0x_hex()} was not mined within "
-                f"{RECEIPT_TIMEOUT:.0f} s: is the node mining?"
-            ) from None
+        receipt = self._receipt(signed.hash)
         if receipt["status"] != 1:
             raise ChainError(
                 f"transaction {signed.hash.to_0x_hex()} failed after its estimate passed: "
                 "the state changed between the two; try again"
             )
         return receipt
+
+    def _receipt(self, tx_hash: HexBytes) -> TxReceipt:
+        """Polls for the receipt: at once, then at growing intervals (an automine chain answers
+        within milliseconds, a chain with blocks every few seconds needs no tight loop)."""
+        deadline = time.monotonic() + RECEIPT_TIMEOUT
+        delay = 0.002
+        while True:
+            try:
+                return self.w3.eth.get_transaction_receipt(tx_hash)
+            except TransactionNotFound:
+                pass
+            if time.monotonic() > deadline:
+                raise ChainError(
+                    f"transaction {tx_hash.to_0x_hex()} was not mined within "
+                    f"{RECEIPT_TIMEOUT:.0f} s: is the node mining?"
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
 
     def fund_eth(self, address: str, wei: int) -> None:
         """Devnet only: set an account's ETH balance (anvil_setBalance)."""
