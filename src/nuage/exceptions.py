@@ -12,6 +12,7 @@ The tree::
     ├── InsufficientFunds       an account lacks the ETH (gas) or RLC an action needs
     ├── WalletError             a keystore is missing, unreadable, or its password is wrong
     ├── StorageError            the blob store refused or failed a request
+    │                           (nuage.storage: BlobTooLarge, DigestMismatch, InvalidBlobId)
     ├── SandboxError            a sandbox runner is missing or cannot start
     ├── OrderError              an order cannot be used as it is
     │   └── OrderIncompatible   orders do not match; ``.reasons`` lists every failed check
