@@ -1,11 +1,15 @@
-"""A real anvil chain for integration tests, on a free loopback port."""
+"""Integration fixtures: anvil on a free loopback port; `nuage` with its own home and devnet."""
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from nuage.chain.anvil import Anvil
+from nuage import devnet
+from nuage.chain.anvil import Anvil, free_port
 from nuage.chain.client import Chain
+from nuage.config import Settings
+from tests.integration.cli import Nuage
 
 
 @pytest.fixture
@@ -17,3 +21,19 @@ def anvil() -> Iterator[Anvil]:
 @pytest.fixture
 def chain(anvil: Anvil) -> Chain:
     return Chain(anvil.url)
+
+
+@pytest.fixture
+def nuage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Nuage]:
+    for name in ("NUAGE_RPC_URL", "NUAGE_DEPLOYMENT", "NUAGE_WALLET", "NUAGE_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("NUAGE_STORAGE_URL", raising=False)
+    cli = Nuage(tmp_path / "home")
+    yield cli
+    devnet.down(Settings(home=cli.home))  # whatever a failed test left running
+
+
+@pytest.fixture
+def running(nuage: Nuage) -> Nuage:
+    nuage("devnet", "up", "--port", str(free_port()))
+    return nuage

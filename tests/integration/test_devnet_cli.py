@@ -1,54 +1,17 @@
 """The devnet, wallets and accounts through the `nuage` command, as a person uses them."""
 
-import json
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import psutil
 import pytest
-from typer.testing import CliRunner, Result
 
 from nuage import devnet
 from nuage.chain.anvil import Anvil, free_port
 from nuage.chain.client import Chain
-from nuage.cli import app
 from nuage.config import Settings
+from tests.integration.cli import Nuage
 
 pytestmark = pytest.mark.integration
-
-
-class Nuage:
-    """Runs `nuage …` in-process with its own $NUAGE_HOME."""
-
-    def __init__(self, home: Path) -> None:
-        self.home = home
-        self.runner = CliRunner()
-        self.env = {"NUAGE_HOME": str(home), "NUAGE_PASSWORD": "", "NUAGE_WALLET": ""}
-
-    def __call__(self, *args: str, ok: bool = True, **env: str) -> Result:
-        result = self.runner.invoke(app, list(args), env=self.env | env)
-        if ok:
-            assert result.exit_code == 0, f"nuage {' '.join(args)}: {result.output}"
-        return result
-
-    def json(self, *args: str, **env: str) -> Any:
-        return json.loads(self(*args, "--json", **env).stdout)
-
-
-@pytest.fixture
-def nuage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Nuage]:
-    for name in ("NUAGE_RPC_URL", "NUAGE_DEPLOYMENT", "NUAGE_WALLET", "NUAGE_PASSWORD"):
-        monkeypatch.delenv(name, raising=False)
-    cli = Nuage(tmp_path / "home")
-    yield cli
-    devnet.down(Settings(home=cli.home))  # whatever a failed test left running
-
-
-@pytest.fixture
-def running(nuage: Nuage) -> Nuage:
-    nuage("devnet", "up", "--port", str(free_port()))
-    return nuage
 
 
 def test_the_acceptance_journey(nuage: Nuage) -> None:

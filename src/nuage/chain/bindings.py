@@ -10,18 +10,24 @@ as `ContractRevert` with the contract's reason.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractLogicError
 from web3.types import TxReceipt
 
-from nuage.chain.client import Chain
+from nuage.chain.client import Chain, revert_reason
 from nuage.chain.deployment import Deployment
-from nuage.exceptions import InsufficientFunds
+from nuage.exceptions import ContractRevert, InsufficientFunds
 from nuage.protocol.amounts import format_rlc
+from nuage.protocol.orders import ZERO_ADDRESS
 
-__all__ = ["Contracts", "HubAccount"]
+__all__ = ["AppRecord", "Contracts", "DatasetRecord", "HubAccount", "WorkerpoolRecord"]
+
+BUNDLE, DOCKER = 0, 1  # app types
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,37 @@ class HubAccount:
     free: int  # spendable: deposits, rewards
     frozen: int  # locked by open deals (a requester's payment, a pool's or worker's stake)
     score: int  # a worker's reputation
+
+
+@dataclass(frozen=True)
+class AppRecord:
+    """An app as its registry holds it."""
+
+    address: str
+    owner: str
+    name: str
+    app_type: int  # BUNDLE (0) or DOCKER (1)
+    multiaddr: bytes
+    checksum: bytes  # sha256 of the bundle: its id in storage
+    mrenclave: bytes
+
+
+@dataclass(frozen=True)
+class DatasetRecord:
+    address: str
+    owner: str
+    name: str
+    multiaddr: bytes
+    checksum: bytes
+
+
+@dataclass(frozen=True)
+class WorkerpoolRecord:
+    address: str
+    owner: str
+    description: str
+    worker_stake_ratio: int  # percent of the pool price a worker stakes per contribution
+    scheduler_reward_ratio: int  # percent of the worker reward the scheduler keeps
 
 
 class Contracts:
@@ -113,9 +150,81 @@ class Contracts:
     def workerpool_owner(self, workerpool: str) -> str:
         return str(self.workerpool_registry.functions.assetOwner(_address(workerpool)).call())
 
+    def register_app(
+        self,
+        sender: LocalAccount,
+        name: str,
+        checksum: bytes,
+        *,
+        multiaddr: bytes = b"",
+        app_type: int = BUNDLE,
+        mrenclave: bytes = b"",
+    ) -> tuple[str, bool]:
+        """Registers an app owned by `sender`; (its address, True if created now).
+
+        Registering the same app again changes nothing: its address is derived from the owner
+        and the record, so it is simply returned.
+        """
+        registry = self.app_registry.functions
+        args = (sender.address, name, app_type, multiaddr, checksum, mrenclave)
+        address = str(registry.predictApp(*args).call())
+        if self.app_owner(address) != ZERO_ADDRESS:
+            return address, False
+        self.chain.transact(registry.createApp(*args), sender)
+        return address, True
+
+    def app(self, address: str) -> AppRecord:
+        """The app's record; ContractRevert("registry: unknown app") when there is none."""
+        raw = self._view(self.app_registry.functions.app(_address(address)), f"app {address}")
+        return AppRecord(_address(address), *raw)
+
+    def register_dataset(
+        self, sender: LocalAccount, name: str, checksum: bytes, *, multiaddr: bytes = b""
+    ) -> tuple[str, bool]:
+        """Registers a dataset owned by `sender`; (its address, True if created now)."""
+        registry = self.dataset_registry.functions
+        args = (sender.address, name, multiaddr, checksum)
+        address = str(registry.predictDataset(*args).call())
+        if self.dataset_owner(address) != ZERO_ADDRESS:
+            return address, False
+        self.chain.transact(registry.createDataset(*args), sender)
+        return address, True
+
+    def dataset(self, address: str) -> DatasetRecord:
+        raw = self._view(
+            self.dataset_registry.functions.dataset(_address(address)), f"dataset {address}"
+        )
+        return DatasetRecord(_address(address), *raw)
+
+    def register_workerpool(self, sender: LocalAccount, description: str) -> tuple[str, bool]:
+        """Registers a workerpool owned by `sender`; (its address, True if created now)."""
+        registry = self.workerpool_registry.functions
+        address = str(registry.predictWorkerpool(sender.address, description).call())
+        if self.workerpool_owner(address) != ZERO_ADDRESS:
+            return address, False
+        self.chain.transact(registry.createWorkerpool(sender.address, description), sender)
+        return address, True
+
+    def workerpool(self, address: str) -> WorkerpoolRecord:
+        raw = self._view(
+            self.workerpool_registry.functions.workerpool(_address(address)),
+            f"workerpool {address}",
+        )
+        return WorkerpoolRecord(_address(address), *raw)
+
     def consumed(self, order_hash: bytes) -> int:
         """How much of an order's volume deals have used (its whole volume once cancelled)."""
         return int(self.market.functions.viewConsumed(order_hash).call())
+
+    @staticmethod
+    def _view(call: ContractFunction, what: str) -> tuple[Any, ...]:
+        try:
+            return tuple(call.call())
+        except ContractLogicError as error:
+            reason = revert_reason(error)
+            if reason.startswith("registry: unknown"):
+                raise ContractRevert(reason, f"no {what} is registered on this chain") from None
+            raise ContractRevert(reason) from None
 
     def _need_rlc(self, address: str, amount: int, action: str) -> None:
         held = self.rlc_balance(address)

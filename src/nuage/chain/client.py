@@ -30,7 +30,7 @@ from web3.types import Nonce, RPCEndpoint, RPCResponse, TxParams, TxReceipt
 from nuage.chain.artifacts import Artifact, compile_all
 from nuage.exceptions import ChainError, ChainUnreachable, ContractRevert, InsufficientFunds
 
-__all__ = ["Chain", "format_eth"]
+__all__ = ["Chain", "format_eth", "revert_reason"]
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ class Chain:
         try:
             gas = int(call.estimate_gas(base) * GAS_MARGIN)
         except ContractLogicError as error:
-            raise ContractRevert(_reason(error)) from None
+            raise ContractRevert(revert_reason(error)) from None
         # fees and the balance check need no nonce: only signing and sending hold the lock
         tx = dict(
             call.build_transaction(
@@ -203,7 +203,7 @@ def _already_sent(error: Web3RPCError) -> bool:
     return "already known" in message or "already imported" in message
 
 
-def _reason(error: ContractLogicError) -> str:
+def revert_reason(error: ContractLogicError) -> str:
     message = str(error.message or error)
     return (
         message.removeprefix("execution reverted: ").removeprefix("execution reverted")

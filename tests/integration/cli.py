@@ -1,0 +1,27 @@
+"""Running `nuage …` in tests, in-process, with a private $NUAGE_HOME (fixtures: conftest)."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner, Result
+
+from nuage.cli import app
+
+
+class Nuage:
+    """Runs `nuage …` in-process with its own $NUAGE_HOME."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.runner = CliRunner()
+        self.env = {"NUAGE_HOME": str(home), "NUAGE_PASSWORD": "", "NUAGE_WALLET": ""}
+
+    def __call__(self, *args: str, ok: bool = True, **env: str) -> Result:
+        result = self.runner.invoke(app, list(args), env=self.env | env)
+        if ok:
+            assert result.exit_code == 0, f"nuage {' '.join(args)}: {result.output}"
+        return result
+
+    def json(self, *args: str, **env: str) -> Any:
+        return json.loads(self(*args, "--json", **env).stdout)
