@@ -166,6 +166,7 @@ def up(
     port: int | None = None,
     block_time: int | None = None,
     workers: int = 3,
+    storage_port: int | None = None,
     progress: Callable[[str], None] = lambda _: None,
 ) -> DevnetState:
     """Starts the devnet; raises DevnetAlreadyUp if one runs. Stops what it started on failure."""
@@ -196,7 +197,7 @@ def up(
         progress(f"funding {len(accounts) - 1} role accounts with RLC")
         _fund(Contracts(chain, deployment), deployer, accounts)
         progress("starting the storage service")
-        services = {"storage": _start_storage(settings, started)}
+        services = {"storage": _start_storage(settings, started, storage_port)}
         if block_time:
             # deploying and funding ran automined; real block times start now
             chain.w3.provider.make_request(RPCEndpoint("evm_setIntervalMining"), [block_time])
@@ -284,8 +285,8 @@ def _clear(settings: Settings, state: DevnetState) -> None:
     settings.devnet_file.unlink(missing_ok=True)
 
 
-def _start_storage(settings: Settings, started: list[Daemon]) -> str:
-    port = _pick_port(None, preferred=STORAGE_PORT)
+def _start_storage(settings: Settings, started: list[Daemon], port: int | None) -> str:
+    port = _pick_port(port, preferred=STORAGE_PORT)
     environment = os.environ | {
         "NUAGE_STORAGE_ROOT": str(settings.home / "storage"),
         "NUAGE_STORAGE_HOST": "127.0.0.1",
@@ -298,9 +299,8 @@ def _start_storage(settings: Settings, started: list[Daemon]) -> str:
         env=environment,
     )
     started.append(daemon)
-    url = f"http://127.0.0.1:{port}"
-    wait_until_healthy(daemon, f"{url}/health")
-    return url
+    wait_until_healthy(daemon, port, "/health")
+    return f"http://127.0.0.1:{port}"
 
 
 def _fund(contracts: Contracts, deployer: LocalAccount, accounts: dict[str, LocalAccount]) -> None:

@@ -104,22 +104,37 @@ def spawn(name: str, command: list[str], log: Path, env: dict[str, str] | None =
     return Daemon(name=name, pid=pid, started=started, log=str(log))
 
 
-def wait_until_healthy(daemon: Daemon, url: str, timeout: float = 30.0) -> None:
-    """Waits until `url` answers 200, or raises ConfigError with why `daemon` did not start."""
+def wait_until_healthy(daemon: Daemon, port: int, path: str, timeout: float = 30.0) -> None:
+    """Waits until `daemon` itself listens on 127.0.0.1:`port` and `path` answers 200.
+
+    Checking who listens matters: another process on the port would answer the health check
+    while ours failed to bind. Raises ConfigError with why `daemon` did not start.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         reason = daemon.exit_reason()
         if reason is not None:
             raise ConfigError(f"{daemon.name} exited at start: {reason}")
         try:
-            if httpx.get(url, timeout=1).status_code == 200:
+            if (
+                _listens(daemon.pid, port)
+                and httpx.get(f"http://127.0.0.1:{port}{path}", timeout=1).status_code == 200
+            ):
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.05)
     raise ConfigError(
-        f"{daemon.name} did not answer on {url} within {timeout:.0f} s (log: {daemon.log})"
+        f"{daemon.name} did not answer on port {port} within {timeout:.0f} s (log: {daemon.log})"
     )
+
+
+def _listens(pid: int, port: int) -> bool:
+    try:
+        sockets = psutil.Process(pid).net_connections(kind="tcp")
+    except psutil.Error:
+        return False
+    return any(s.status == psutil.CONN_LISTEN and s.laddr.port == port for s in sockets)
 
 
 def _reap(pid: int) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from typer.testing import CliRunner, Result
 
+from nuage.chain.anvil import free_port
 from nuage.cli import app
 
 
@@ -22,6 +23,11 @@ class Nuage:
         if ok:
             assert result.exit_code == 0, f"nuage {' '.join(args)}: {result.output}"
         return result
+
+    def devnet_up(self, *options: str) -> Result:
+        """`nuage devnet up` on free ports, so devnets of parallel tests never collide."""
+        ports = ["--port", str(free_port()), "--storage-port", str(free_port())]
+        return self("devnet", "up", *ports, *options)
 
     def json(self, *args: str, **env: str) -> Any:
         return json.loads(self(*args, "--json", **env).stdout)

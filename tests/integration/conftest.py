@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from nuage import devnet
-from nuage.chain.anvil import Anvil, free_port
+from nuage.chain.anvil import Anvil
 from nuage.chain.client import Chain
 from nuage.config import Settings
 from tests.integration.cli import Nuage
@@ -35,5 +35,5 @@ def nuage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Nuage]:
 
 @pytest.fixture
 def running(nuage: Nuage) -> Nuage:
-    nuage("devnet", "up", "--port", str(free_port()))
+    nuage.devnet_up()
     return nuage

@@ -44,3 +44,20 @@ def test_app_errors_say_what_to_do(running: Nuage, tmp_path: Path) -> None:
     running("app", "init", "hello", str(tmp_path / "hello"))
     twice = running("app", "init", "hello", str(tmp_path / "hello"), ok=False)
     assert "exists already" in twice.output
+
+
+def test_a_dataset_and_a_workerpool_on_chain(running: Nuage, tmp_path: Path) -> None:
+    data = tmp_path / "prices.csv"
+    data.write_text("day,price\n1,10\n2,11\n")
+    dataset = running.json("dataset", "deploy", str(data), "--as", "dataset-owner")
+    assert dataset["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
+    shown = running.json("dataset", "show", dataset["address"])
+    assert shown["name"] == "prices.csv" and shown["owner"] == dataset["owner"]
+
+    pool = running.json("workerpool", "create", "test pool", "--as", "pool-owner")
+    assert pool["created"] is True
+    assert running.json("workerpool", "create", "test pool", "--as", "pool-owner") == pool | {
+        "created": False
+    }
+    record = running.json("workerpool", "show", pool["address"])
+    assert record["worker_stake_ratio"] == 30 and record["scheduler_reward_ratio"] == 1

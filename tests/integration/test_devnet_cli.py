@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 
 def test_the_acceptance_journey(nuage: Nuage) -> None:
     """devnet up, deposit 10 as the requester, see 10 RLC free, devnet down stops everything."""
-    nuage("devnet", "up", "--port", str(free_port()))
+    nuage.devnet_up()
     state = devnet.load_state(Settings(home=nuage.home))
     assert state is not None
     assert [daemon.name for daemon in state.daemons] == ["anvil", "storage"]
@@ -116,7 +116,16 @@ def test_a_chain_without_deployment_is_named(nuage: Nuage) -> None:
 
 
 def test_real_block_times(nuage: Nuage) -> None:
-    nuage("devnet", "up", "--port", str(free_port()), "--block-time", "1")
+    nuage(
+        "devnet",
+        "up",
+        "--port",
+        str(free_port()),
+        "--storage-port",
+        str(free_port()),
+        "--block-time",
+        "1",
+    )
     assert nuage.json("devnet", "status")["block_time"] == 1
     nuage("account", "deposit", "3", "--as", "requester")
     assert nuage.json("account", "show", "--as", "requester")["free"] == "3"

@@ -18,7 +18,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 import nuage
-from nuage.cli import account, apps, devnet, storage, wallet
+from nuage.cli import account, apps, assets, devnet, storage, wallet
 from nuage.exceptions import ContractRevert, NuageError, OrderIncompatible
 
 HELP = """\
@@ -32,9 +32,9 @@ escrow until the work is done.
 
 EPILOG = """\
 Start here: `nuage devnet up`, then `nuage account deposit 10 --as requester`.
-Coming with later issues: **dataset**, **workerpool** (register and
-publish orders), **order** and **orderbook**, **deal** and **task** (follow
-work, download results), **scheduler** and **worker** (sell computing power).
+Coming with later issues: **order** and **orderbook** (publish and browse
+offers), **run**, **deal** and **task** (follow work, download results),
+**scheduler** and **worker** (sell computing power).
 """
 
 
@@ -80,6 +80,8 @@ app.add_typer(devnet.app, rich_help_panel="Try it")
 app.add_typer(wallet.app, rich_help_panel="Your keys and money")
 app.add_typer(account.app, rich_help_panel="Your keys and money")
 app.add_typer(apps.app, rich_help_panel="Apps and data")
+app.add_typer(assets.dataset_app, rich_help_panel="Apps and data")
+app.add_typer(assets.workerpool_app, rich_help_panel="Sell computing power")
 app.add_typer(storage.app, rich_help_panel="Services")
 
 

@@ -45,6 +45,10 @@ def up(
         ),
     ] = None,
     workers: Annotated[int, typer.Option(min=1, max=100, help="Worker accounts to fund.")] = 3,
+    storage_port: Annotated[
+        int | None,
+        typer.Option(help="Port of the storage service [default: 8701 if free]"),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Start the devnet: anvil, the contracts, funded accounts for every role.
@@ -61,6 +65,7 @@ def up(
                 port=port,
                 block_time=block_time,
                 workers=workers,
+                storage_port=storage_port,
                 progress=lambda step: err.print(f"  {step}…"),
             )
     except devnet.DevnetAlreadyUp as already:
