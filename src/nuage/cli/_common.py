@@ -32,6 +32,15 @@ WalletOption = Annotated[
         "or the only one there is.",
     ),
 ]
+StorageOption = Annotated[
+    str | None,
+    typer.Option(
+        "--storage",
+        envvar="NUAGE_STORAGE_URL",
+        metavar="URL",
+        help="Storage service [default: the devnet's, else http://127.0.0.1:8701]",
+    ),
+]
 RpcOption = Annotated[
     str | None,
     typer.Option(
@@ -78,3 +87,10 @@ def amount(text: str) -> int:
         return parse_rlc(text)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
+
+
+def storage_url(config: Settings, explicit: str | None) -> str:
+    """The storage service to use: --storage / $NUAGE_STORAGE_URL, the devnet's, the default."""
+    from nuage.network import service_url
+
+    return service_url(config, "storage", explicit, "http://127.0.0.1:8701")

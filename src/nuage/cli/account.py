@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.table import Table
@@ -52,21 +52,7 @@ def deposit(
     as_json: JsonOption = False,
 ) -> None:
     """Move RLC from your wallet into your hub account (one transaction)."""
-    nrlc = amount(value)
-    config = settings()
-    contracts = connect(config, rpc)
-    account = signer(config, role, wallet)
-    with waiting(f"depositing {format_rlc(nrlc)} RLC…"):
-        receipt = contracts.deposit(account, nrlc)
-        balance = contracts.hub_account(account.address)
-    _report(
-        f"deposited {format_rlc(nrlc)} RLC",
-        account.address,
-        balance.free,
-        balance.frozen,
-        receipt["transactionHash"].to_0x_hex(),
-        as_json,
-    )
+    _move("deposit", value, role, wallet, rpc, as_json)
 
 
 @app.command()
@@ -78,21 +64,41 @@ def withdraw(
     as_json: JsonOption = False,
 ) -> None:
     """Move free RLC from your hub account back to your wallet."""
+    _move("withdraw", value, role, wallet, rpc, as_json)
+
+
+def _move(
+    way: Literal["deposit", "withdraw"],
+    value: str,
+    role: str | None,
+    wallet: str | None,
+    rpc: str | None,
+    as_json: bool,
+) -> None:
     nrlc = amount(value)
     config = settings()
     contracts = connect(config, rpc)
     account = signer(config, role, wallet)
-    with waiting(f"withdrawing {format_rlc(nrlc)} RLC…"):
-        receipt = contracts.withdraw(account, nrlc)
+    moving, moved = ("depositing", "deposited") if way == "deposit" else ("withdrawing", "withdrew")
+    with waiting(f"{moving} {format_rlc(nrlc)} RLC…"):
+        send = contracts.deposit if way == "deposit" else contracts.withdraw
+        tx = send(account, nrlc)["transactionHash"].to_0x_hex()
         balance = contracts.hub_account(account.address)
-    _report(
-        f"withdrew {format_rlc(nrlc)} RLC",
-        account.address,
-        balance.free,
-        balance.frozen,
-        receipt["transactionHash"].to_0x_hex(),
-        as_json,
+    if as_json:
+        print_json(
+            {
+                "address": account.address,
+                "free": format_rlc(balance.free),
+                "frozen": format_rlc(balance.frozen),
+                "tx": tx,
+            }
+        )
+        return
+    out.print(
+        f"[green]✓[/] {moved} {format_rlc(nrlc)} RLC: {account.address} now has "
+        f"{format_rlc(balance.free)} RLC free and {format_rlc(balance.frozen)} frozen in the hub"
     )
+    out.print(f"  transaction {tx}")
 
 
 @app.command()
@@ -130,16 +136,3 @@ def show(
         format_rlc(hub.free), format_rlc(hub.frozen), format_rlc(wallet_rlc), str(hub.score)
     )
     out.print(table)
-
-
-def _report(what: str, address: str, free: int, frozen: int, tx: str, as_json: bool) -> None:
-    if as_json:
-        print_json(
-            {"address": address, "free": format_rlc(free), "frozen": format_rlc(frozen), "tx": tx}
-        )
-        return
-    out.print(
-        f"[green]✓[/] {what}: {address} now has {format_rlc(free)} RLC free"
-        f" and {format_rlc(frozen)} frozen in the hub"
-    )
-    out.print(f"  transaction {tx}")

@@ -12,11 +12,13 @@ from nuage.cli._common import (
     AsOption,
     JsonOption,
     RpcOption,
+    StorageOption,
     WalletOption,
     out,
     print_json,
     settings,
     signer,
+    storage_url,
     waiting,
 )
 
@@ -36,8 +38,6 @@ nuage app show 0x…                   # the app's record on chain
 ```""",
     no_args_is_help=True,
 )
-
-STORAGE_DEFAULT = "http://127.0.0.1:8701"
 
 
 @app.command()
@@ -88,15 +88,7 @@ def deploy(
     source: Annotated[
         Path, typer.Argument(help="The app's directory (built first) or a bundle .zip.")
     ] = Path("."),
-    storage: Annotated[
-        str | None,
-        typer.Option(
-            "--storage",
-            envvar="NUAGE_STORAGE_URL",
-            metavar="URL",
-            help="Storage service [default: the devnet's]",
-        ),
-    ] = None,
+    storage: StorageOption = None,
     role: AsOption = None,
     wallet: WalletOption = None,
     rpc: RpcOption = None,
@@ -108,7 +100,7 @@ def deploy(
     """
     from nuage.apps import BundleError, unpack
     from nuage.apps import build as pack
-    from nuage.network import connect, service_url
+    from nuage.network import connect
     from nuage.storage.client import StorageClient, sha256_file
 
     config = settings()
@@ -126,7 +118,7 @@ def deploy(
         path, checksum = source, sha256_file(source)
     else:
         raise BundleError(f"{source} is neither an app directory nor a bundle")
-    url = service_url(config, "storage", storage, STORAGE_DEFAULT)
+    url = storage_url(config, storage)
     with waiting(f"uploading {path.name} to {url}…"), StorageClient(url) as client:
         client.put_file(path)
     with waiting(f"registering {name} on chain…"):

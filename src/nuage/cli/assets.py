@@ -12,15 +12,15 @@ from nuage.cli._common import (
     AsOption,
     JsonOption,
     RpcOption,
+    StorageOption,
     WalletOption,
     out,
     print_json,
     settings,
     signer,
+    storage_url,
     waiting,
 )
-
-STORAGE_DEFAULT = "http://127.0.0.1:8701"
 
 dataset_app = typer.Typer(
     name="dataset",
@@ -51,28 +51,20 @@ def deploy_dataset(
     name: Annotated[
         str | None, typer.Option(help="Its name on chain [default: the file's name]")
     ] = None,
-    storage: Annotated[
-        str | None,
-        typer.Option(
-            "--storage",
-            envvar="NUAGE_STORAGE_URL",
-            metavar="URL",
-            help="Storage service [default: the devnet's]",
-        ),
-    ] = None,
+    storage: StorageOption = None,
     role: AsOption = None,
     wallet: WalletOption = None,
     rpc: RpcOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Upload a data file to storage and register it as a dataset owned by the signer."""
-    from nuage.network import connect, service_url
+    from nuage.network import connect
     from nuage.storage.client import StorageClient
 
     config = settings()
     contracts = connect(config, rpc)
     owner = signer(config, role, wallet)
-    url = service_url(config, "storage", storage, STORAGE_DEFAULT)
+    url = storage_url(config, storage)
     with waiting(f"uploading {file.name}…"), StorageClient(url) as client:
         checksum = client.put_file(file)
     label = name or file.name
