@@ -38,8 +38,10 @@ POSTGRES_ENV = "NUAGE_TEST_POSTGRES_URL"
 class AppTransport(httpx.BaseTransport):
     """Serves a sync httpx client from an ASGI app in this process (no socket), via a portal."""
 
-    def __init__(self, app: FastAPI, portal: BlockingPortal) -> None:
-        self._asgi = httpx.ASGITransport(app)
+    def __init__(
+        self, app: FastAPI, portal: BlockingPortal, *, raise_app_exceptions: bool = True
+    ) -> None:
+        self._asgi = httpx.ASGITransport(app, raise_app_exceptions=raise_app_exceptions)
         self._portal = portal
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:

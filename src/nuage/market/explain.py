@@ -14,8 +14,8 @@ cheapest first), it:
    first one that `check_match` refuses for no reason concerning an offer: the best
    combination (it matches unless the request itself is refused: its signature, its volume,
    the requester's funds);
-3. judges every other remaining offer beside the best combination's (or, without one, beside
-   the cheapest remaining offers), and keeps the reasons that concern it: restrictions, tags.
+3. judges every other offer beside the best combination's (or, without one, beside the
+   cheapest remaining offers), and adds the reasons that concern it: restrictions, tags.
 """
 
 from __future__ import annotations
@@ -197,15 +197,13 @@ def explain_request(
     verdicts: list[OfferVerdict] = []
     for kind, found in offers.items():
         for offer in found:
-            if own[offer.hash]:
-                verdicts.append(OfferVerdict(offer, False, False, own[offer.hash]))
-                continue
             chosen = best_pick.get(kind) == offer
-            reasons: tuple[Incompatibility, ...] = ()
+            reasons = set(own[offer.hash])
             if not chosen and all(k in partners for k in offers if k != kind):
                 judged = verdict(partners | {kind: offer})
-                reasons = tuple(r for r in judged.reasons if kind in CONCERNS[r])
-            verdicts.append(OfferVerdict(offer, not reasons, chosen, reasons))
+                reasons.update(r for r in judged.reasons if kind in CONCERNS[r])
+            ordered = tuple(r for r in Incompatibility if r in reasons)  # the contract's order
+            verdicts.append(OfferVerdict(offer, not ordered, chosen, ordered))
 
     about_request = best or first_judged or verdict(cheapest)
     best_offers = None

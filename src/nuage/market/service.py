@@ -21,6 +21,7 @@ from fastapi import Body, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import nuage
@@ -414,6 +415,36 @@ def _connect(settings: MarketSettings) -> Contracts:
     return connect(config, settings.rpc_url)
 
 
+def _open_book(
+    settings: MarketSettings,
+    engine: Engine,
+    reads: ChainReads,
+    contracts: Contracts | None,
+    clock: Callable[[], float],
+) -> tuple[OrderBook, BookFollower | None, EventWatcher | None]:
+    """The book (its tables created, bound to this deployment) and what follows the chain."""
+    book = OrderBook(engine, clock=clock)
+    book.create_tables()
+    identity = _identity(reads, contracts)
+    recorded = book.bind_to(identity)
+    if recorded is not None and recorded != identity:
+        raise ConfigError(
+            f"the market database ({engine.url.render_as_string(hide_password=True)}) holds "
+            f"the book of another deployment ({recorded}), not of this one ({identity}): "
+            "give another NUAGE_MARKET_DATABASE_URL, or delete that database to start afresh"
+        )
+    if not settings.follow_chain or contracts is None:
+        return book, None, None
+    follower = BookFollower.for_contracts(book, reads, contracts, SqlCursorStore(engine, CURSORS))
+    watcher = market_watcher(
+        contracts,
+        engine,
+        confirmations=settings.confirmations,
+        poll_interval=settings.poll_interval,
+    )
+    return book, follower, watcher
+
+
 def create_app(
     settings: MarketSettings,
     *,
@@ -431,27 +462,11 @@ def create_app(
         contracts = contracts or _connect(settings)
         reads = ContractReads(contracts)
     engine = make_engine(settings.database_url)
-    book = OrderBook(engine, clock=clock)
-    book.create_tables()
-    identity = _identity(reads, contracts)
-    recorded = book.bind_to(identity)
-    if recorded is not None and recorded != identity:
-        raise ConfigError(
-            f"the market database ({engine.url.render_as_string(hide_password=True)}) holds "
-            f"the book of another deployment ({recorded}), not of this one ({identity}): "
-            "give another NUAGE_MARKET_DATABASE_URL, or delete that database to start afresh"
-        )
-    follower = watcher = None
-    if settings.follow_chain and contracts is not None:
-        follower = BookFollower.for_contracts(
-            book, reads, contracts, SqlCursorStore(engine, CURSORS)
-        )
-        watcher = market_watcher(
-            contracts,
-            engine,
-            confirmations=settings.confirmations,
-            poll_interval=settings.poll_interval,
-        )
+    try:
+        book, follower, watcher = _open_book(settings, engine, reads, contracts, clock)
+    except BaseException:
+        engine.dispose()
+        raise
     market = _Market(settings, book, reads, follower, watcher)
 
     @asynccontextmanager
