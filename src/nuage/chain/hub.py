@@ -3,7 +3,8 @@
 `Hub` speaks the hub's task functions with Python types in and out: the scheduler's
 (`initialize_tasks`, `finalize_tasks`, `reopen`, batched where the hub allows), the workers'
 (`contribute`, `reveal`, `contribute_and_finalize`), anyone's (`claim_tasks`), and the views
-(`task`, `contribution`, `score`, `free_balance`, the deal's commitment, app and dataset records).
+(`task`, `contribution`, `score`, `free_balance`, the deal's commitment). Registry records
+and balances are `Contracts`' (`hub.contracts`).
 Every write goes through `Chain.transact`: nonce-safe, retried, a refusal raised as
 `ContractRevert` with the hub's reason.
 
@@ -23,6 +24,7 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
+from nuage.chain.bindings import Contracts
 from nuage.chain.client import Chain
 from nuage.chain.deployment import Deployment
 from nuage.protocol.deals import Deal
@@ -32,7 +34,6 @@ from nuage.protocol.poco import ZERO_ADDRESS, result_hash, result_seal, sign_aut
 
 __all__ = [
     "MAX_BATCH",
-    "AssetRecord",
     "ContributionView",
     "DealCreated",
     "FinalizeItem",
@@ -131,19 +132,6 @@ class FinalizeItem:
 
 
 @dataclass(frozen=True)
-class AssetRecord:
-    """An app's or dataset's registry record, as a worker needs it."""
-
-    address: str
-    owner: str
-    name: str
-    multiaddr: bytes
-    checksum: bytes  # sha256 of the bundle or dataset
-    app_type: int = 0  # apps: 0 BUNDLE, 1 DOCKER
-    mrenclave: bytes = b""
-
-
-@dataclass(frozen=True)
 class DealCreated:
     """A `DealCreated` event of the market: the deal's id, record and the request's params."""
 
@@ -159,13 +147,12 @@ class DealCreated:
 class Hub:
     """The hub's PoCo functions and views on one deployment."""
 
-    def __init__(self, chain: Chain, deployment: Deployment) -> None:
-        self.chain = chain
-        self.deployment = deployment
-        self.contract: Contract = chain.contract("Hub", deployment.hub)
-        self.market: Contract = chain.contract("Market", deployment.market)
-        self._apps: Contract = chain.contract("AppRegistry", deployment.app_registry)
-        self._datasets: Contract = chain.contract("DatasetRegistry", deployment.dataset_registry)
+    def __init__(self, contracts: Contracts) -> None:
+        self.contracts = contracts
+        self.chain: Chain = contracts.chain
+        self.deployment: Deployment = contracts.deployment
+        self.contract: Contract = contracts.hub
+        self.market: Contract = contracts.market
 
     @property
     def domain(self) -> Domain:
@@ -321,32 +308,6 @@ class Hub:
             self.contract.functions.authorizationHash(
                 Web3.to_checksum_address(worker), task, ZERO_ADDRESS
             ).call()
-        )
-
-    def app(self, address: str) -> AssetRecord:
-        owner, name, app_type, multiaddr, checksum, mrenclave = self._apps.functions.app(
-            Web3.to_checksum_address(address)
-        ).call()
-        return AssetRecord(
-            address=Web3.to_checksum_address(address),
-            owner=str(owner),
-            name=str(name),
-            multiaddr=bytes(multiaddr),
-            checksum=bytes(checksum),
-            app_type=int(app_type),
-            mrenclave=bytes(mrenclave),
-        )
-
-    def dataset(self, address: str) -> AssetRecord:
-        owner, name, multiaddr, checksum = self._datasets.functions.dataset(
-            Web3.to_checksum_address(address)
-        ).call()
-        return AssetRecord(
-            address=Web3.to_checksum_address(address),
-            owner=str(owner),
-            name=str(name),
-            multiaddr=bytes(multiaddr),
-            checksum=bytes(checksum),
         )
 
     def latest_block_time(self) -> int:

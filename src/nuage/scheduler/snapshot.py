@@ -7,10 +7,8 @@ agree, and the chain events after the cursor are handled again.
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Any
 
-from nuage.protocol.deals import DEAL_ABI_TYPES, Deal
 from nuage.scheduler.events import Capabilities
 from nuage.scheduler.state import (
     DealRecord,
@@ -22,32 +20,11 @@ from nuage.scheduler.state import (
     TaskRecord,
     WorkerRecord,
 )
+from nuage.scheduler.wire import deal_from_json, deal_to_json
 
-__all__ = ["SNAPSHOT_VERSION", "deal_from_json", "deal_to_json", "dump_state", "load_state"]
+__all__ = ["SNAPSHOT_VERSION", "dump_state", "load_state"]
 
 SNAPSHOT_VERSION = 1
-
-
-def deal_to_json(deal: Deal) -> dict[str, Any]:
-    """A deal record with bytes as 0x-hex, so it fits in JSON."""
-    out: dict[str, Any] = {}
-    for field, abi_type in zip(fields(deal), DEAL_ABI_TYPES, strict=True):
-        value = getattr(deal, field.name)
-        out[field.name] = "0x" + value.hex() if abi_type == "bytes32" else value
-    return out
-
-
-def deal_from_json(raw: dict[str, Any]) -> Deal:
-    values: dict[str, Any] = {}
-    for field, abi_type in zip(fields(Deal), DEAL_ABI_TYPES, strict=True):
-        value = raw[field.name]
-        if abi_type == "bytes32":
-            values[field.name] = bytes.fromhex(str(value).removeprefix("0x"))
-        elif abi_type == "uint256":
-            values[field.name] = int(value)
-        else:
-            values[field.name] = str(value)
-    return Deal(**values)
 
 
 def _hex(value: bytes | None) -> str | None:
