@@ -1,8 +1,12 @@
 """The example dapps, built and run as a worker would: bundle, unpack, sandbox, computed.json.
 
-Each dapp is built once per test session. Under pytest-xdist every worker process would build
-it again (numpy and matplotlib vendored four times over), so the bundles are built in the
-session's shared temporary directory, one process at a time per dapp, and reused by the others.
+Each dapp is built once per test session. Packing numpy and matplotlib takes seconds, so:
+
+* under pytest-xdist the bundles are built in the session's shared temporary directory, each
+  by one process (a file lock per dapp) and reused by the others;
+* as soon as a test needs a dapp, every dapp the session's tests need starts building in a
+  background thread (zlib lets go of the GIL), so the slow bundles build side by side rather
+  than one after the other, and each process takes whichever bundle no one is building yet.
 """
 
 from __future__ import annotations
@@ -11,8 +15,9 @@ import fcntl
 import hashlib
 import json
 import os
-import time
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +50,6 @@ class Built:
     sha256: str
     app_dir: Path
     manifest: Manifest
-    seconds: float  # how long `build` took (0 when another test process built it)
 
 
 @dataclass(frozen=True)
@@ -81,13 +85,29 @@ class Dapps:
         self.runner = runner
         self.shared = shared  # seen by every test process of the session
         self.private = private  # this process's own
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="dapp-build")
+        self._bundles: dict[str, Future[Path]] = {}
         self._built: dict[str, Built] = {}
+        self._lock = threading.Lock()
         self._runs = 0
 
+    def prefetch(self, names: Iterable[str]) -> None:
+        """Starts building these dapps in the background."""
+        for name in names:
+            self._bundle(name)
+
     def built(self, name: str) -> Built:
+        """The dapp, built (or waited for) and opened in this process's directory."""
         if name not in self._built:
-            self._built[name] = self._build(name)
+            zip_path = self._bundle(name).result()
+            app_dir = self.private / f"app-{name}"
+            manifest = unpack(zip_path, app_dir)
+            sha256 = hashlib.sha256(zip_path.read_bytes()).hexdigest()
+            self._built[name] = Built(zip_path, sha256, app_dir, manifest)
         return self._built[name]
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def run(
         self,
@@ -130,21 +150,21 @@ class Dapps:
         assert computed_path.is_file(), f"{name} wrote no computed.json: {result}"
         return Outcome(result, output_dir, json.loads(computed_path.read_text()))
 
-    def _build(self, name: str) -> Built:
+    def _bundle(self, name: str) -> Future[Path]:
+        with self._lock:
+            if name not in self._bundles:
+                self._bundles[name] = self._pool.submit(self._build, name)
+            return self._bundles[name]
+
+    def _build(self, name: str) -> Path:
         bundles = self.shared / "bundles"
         bundles.mkdir(exist_ok=True)
         target = bundles / f"{name}.zip"
-        seconds = 0.0
         with open(bundles / f"{name}.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # another test process may be building it now
-            if not target.exists():
-                started = time.perf_counter()
+            if not target.exists():  # `build` renames a complete zip into place
                 build(DAPPS / name, target)
-                seconds = time.perf_counter() - started
-        app_dir = self.private / f"app-{name}"
-        manifest = unpack(target, app_dir)
-        sha256 = hashlib.sha256(target.read_bytes()).hexdigest()
-        return Built(target, sha256, app_dir, manifest, seconds)
+        return target
 
 
 @pytest.fixture(scope="session")
@@ -156,9 +176,24 @@ def runner() -> Runner:
 
 
 @pytest.fixture(scope="session")
-def dapps(runner: Runner, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dapps]:
+def dapps(
+    runner: Runner, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Dapps]:
     private = tmp_path_factory.mktemp("dapps")
     os.chmod(private, 0o700)
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    yield Dapps(runner, shared, private)
+    harness = Dapps(runner, shared, private)
+    harness.prefetch(needed_dapps(request.session.items))
+    yield harness
+    harness.close()
+
+
+def needed_dapps(items: Iterable[pytest.Item]) -> list[str]:
+    """The dapps of the selected tests that run one (tests/dapps/test_<name>.py)."""
+    names = {
+        item.path.stem.removeprefix("test_").replace("_", "-")
+        for item in items
+        if "dapps" in getattr(item, "fixturenames", ())
+    }
+    return sorted(name for name in names if (DAPPS / name / "nuage-app.toml").is_file())
