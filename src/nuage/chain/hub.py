@@ -310,6 +310,17 @@ class Hub:
             ).call()
         )
 
+    def finalized(self, task: bytes, from_block: int | None = None) -> tuple[bytes, bytes] | None:
+        """(results, digest) from the task's `TaskFinalized` event, or None before it."""
+        logs = self.contract.events.TaskFinalized().get_logs(
+            from_block=self.deployment.block if from_block is None else from_block,
+            argument_filters={"task_id": task},
+        )
+        if not logs:
+            return None
+        args = logs[-1]["args"]
+        return bytes(args["results"]), bytes(args["result_digest"])
+
     def latest_block_time(self) -> int:
         """The timestamp of the chain's latest block: the hub's `block.timestamp`, roughly."""
         return int(self.chain.w3.eth.get_block("latest")["timestamp"])

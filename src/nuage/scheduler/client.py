@@ -1,0 +1,170 @@
+"""A worker's client of its scheduler (async httpx): log in with the wallet, then every call.
+
+::
+
+    async with SchedulerClient("http://127.0.0.1:8703", account) as scheduler:
+        await scheduler.register(models.CapabilitiesBody(cpus=4, sandboxes=["bubblewrap"]))
+        answer = await scheduler.pull()
+
+It logs in on first use (a challenge signed as an EIP-191 personal message) and again when the
+token is refused. Failures raise `SchedulerUnreachable` (no answer) or `SchedulerRefused` (an
+error answer, with the scheduler's message).
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+from eth_account.messages import encode_defunct
+from eth_account.signers.local import LocalAccount
+from pydantic import BaseModel
+
+import nuage
+from nuage.exceptions import ConfigError, NuageError
+from nuage.scheduler import models
+
+__all__ = ["DEFAULT_SCHEDULER_URL", "SchedulerClient", "SchedulerRefused", "SchedulerUnreachable"]
+
+DEFAULT_SCHEDULER_URL = "http://127.0.0.1:8703"
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+class SchedulerUnreachable(NuageError):
+    """The scheduler does not answer."""
+
+
+class SchedulerRefused(NuageError):
+    """The scheduler answered with an error; `status` and `code` say which."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class SchedulerClient:
+    """One worker's session with one scheduler."""
+
+    def __init__(
+        self,
+        url: str,
+        account: LocalAccount,
+        *,
+        timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"the scheduler URL {url!r} is not an http(s) URL")
+        self.url = url.rstrip("/")
+        self.account = account
+        self._token: str | None = None
+        self._http = httpx.AsyncClient(
+            base_url=self.url,
+            timeout=timeout,
+            transport=transport,
+            headers={"user-agent": f"nuage-worker/{nuage.__version__}"},
+        )
+
+    async def __aenter__(self) -> SchedulerClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    # -- public calls -------------------------------------------------------------------------
+
+    async def info(self) -> models.Info:
+        return models.Info.model_validate(await self._call("GET", "/info", auth=False))
+
+    async def health(self) -> models.Health:
+        return models.Health.model_validate(await self._call("GET", "/health", auth=False))
+
+    async def login(self) -> models.Session:
+        challenge = models.Challenge.model_validate(
+            await self._call(
+                "POST", "/auth/challenge", {"address": self.account.address}, auth=False
+            )
+        )
+        signed = self.account.sign_message(encode_defunct(text=challenge.message))
+        session = models.Session.model_validate(
+            await self._call(
+                "POST",
+                "/auth/login",
+                {
+                    "address": self.account.address,
+                    "nonce": challenge.nonce,
+                    "signature": "0x" + bytes(signed.signature).hex(),
+                },
+                auth=False,
+            )
+        )
+        self._token = session.token
+        return session
+
+    # -- worker calls -------------------------------------------------------------------------
+
+    async def register(self, capabilities: models.CapabilitiesBody) -> models.Registered:
+        answer = await self._call("POST", "/workers/register", capabilities.model_dump())
+        return models.Registered.model_validate(answer)
+
+    async def heartbeat(self, running: list[bytes]) -> list[models.Instruction]:
+        body = {"running": ["0x" + task.hex() for task in running]}
+        answer = models.HeartbeatAnswer.model_validate(
+            await self._call("POST", "/workers/heartbeat", body)
+        )
+        return answer.instructions
+
+    async def pull(self) -> models.PullAnswer:
+        return models.PullAnswer.model_validate(await self._call("POST", "/replicates/next"))
+
+    async def report(self, task_id: bytes, stage: str, reason: str | None = None) -> None:
+        body = {"stage": stage, "reason": None if reason is None else reason[:2000]}
+        await self._call("POST", f"/replicates/0x{task_id.hex()}/status", body)
+
+    async def hand_in(self, task_id: bytes, blob_id: str, callback_data: bytes) -> None:
+        body = {"blob_id": blob_id, "callback_data": "0x" + callback_data.hex()}
+        await self._call("POST", f"/replicates/0x{task_id.hex()}/result", body)
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    async def _call(
+        self, method: str, path: str, body: dict[str, Any] | None = None, *, auth: bool = True
+    ) -> Any:
+        for attempt in range(2):
+            if auth and self._token is None:
+                await self.login()
+            headers = {"authorization": f"Bearer {self._token}"} if auth else {}
+            try:
+                response = await self._http.request(method, path, json=body, headers=headers)
+            except httpx.TransportError as error:
+                raise SchedulerUnreachable(
+                    f"the scheduler at {self.url} does not answer ({type(error).__name__}): "
+                    "is it running? (`nuage scheduler serve`)"
+                ) from None
+            if response.status_code == 401 and auth and attempt == 0:
+                self._token = None  # expired or the scheduler restarted afresh: log in again
+                continue
+            if response.status_code >= 400:
+                raise _refusal(response)
+            return None if response.status_code == 204 else response.json()
+        raise AssertionError("unreachable")
+
+
+def _refusal(response: httpx.Response) -> SchedulerRefused:
+    try:
+        error = response.json()["error"]
+        code, message = str(error["code"]), str(error["message"])
+    except (ValueError, KeyError, TypeError):
+        code, message = "http_error", f"HTTP {response.status_code}"
+    return SchedulerRefused(response.status_code, code, f"the scheduler refused: {message}")

@@ -1,0 +1,149 @@
+"""The scheduler's HTTP API, as pydantic models: what workers send and what they get back.
+
+Every worker call carries a bearer token obtained by signing a challenge (EIP-191 personal
+message, `login_message`) with the worker's wallet. Byte strings travel as 0x-hex.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+__all__ = [
+    "Assignment",
+    "CapabilitiesBody",
+    "Challenge",
+    "ChallengeRequest",
+    "ErrorBody",
+    "Health",
+    "HeartbeatAnswer",
+    "HeartbeatBody",
+    "Info",
+    "Instruction",
+    "LoginRequest",
+    "PullAnswer",
+    "Registered",
+    "ResultHandIn",
+    "Session",
+    "StatusReport",
+    "login_message",
+]
+
+_HEX = r"^0x([0-9a-fA-F]{2})*$"
+_ADDRESS = r"^0x[0-9a-fA-F]{40}$"
+_BYTES32 = r"^0x[0-9a-fA-F]{64}$"
+
+
+def login_message(workerpool: str, address: str, nonce: str) -> str:
+    """The text a worker signs (EIP-191 personal message) to log in to a pool's scheduler."""
+    return (
+        "nuage: log in to the scheduler of workerpool "
+        f"{workerpool}\nworker: {address}\nnonce: {nonce}"
+    )
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: `{"error": {"code": ..., "message": ...}}`."""
+
+    error: dict[str, str]
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    workerpool: str
+    chain_id: int
+    block: int | None = None
+    watcher: str = Field(description="ok, or why the chain watcher is behind.")
+    summary: dict[str, Any] = Field(default_factory=dict)
+
+
+class Info(BaseModel):
+    workerpool: str
+    owner: str
+    chain_id: int
+    hub: str
+    storage_url: str | None
+    version: str
+
+
+class ChallengeRequest(BaseModel):
+    address: str = Field(pattern=_ADDRESS)
+
+
+class Challenge(BaseModel):
+    nonce: str
+    message: str = Field(description="Sign this text (EIP-191 personal message).")
+    expires_at: float
+
+
+class LoginRequest(BaseModel):
+    address: str = Field(pattern=_ADDRESS)
+    nonce: str
+    signature: str = Field(pattern=_HEX)
+
+
+class Session(BaseModel):
+    token: str
+    worker: str
+    expires_at: float
+
+
+class CapabilitiesBody(BaseModel):
+    cpus: int = Field(default=1, ge=1)
+    memory_bytes: int = Field(default=0, ge=0)
+    gpus: int = Field(default=0, ge=0)
+    sandboxes: list[str] = Field(default_factory=list)
+    tee: bool = False
+    max_parallel: int = Field(default=1, ge=1, le=256)
+
+
+class Registered(BaseModel):
+    worker: str
+    workerpool: str
+    chain_id: int
+    hub: str
+    storage_url: str | None
+    heartbeat_interval: float
+    pull_interval: float
+
+
+class HeartbeatBody(BaseModel):
+    running: list[str] = Field(default_factory=list, description="Task ids (0x-hex).")
+
+
+class Instruction(BaseModel):
+    kind: Literal["reveal", "upload", "abort", "release"]
+    task_id: str
+    reason: str | None = None
+
+
+class HeartbeatAnswer(BaseModel):
+    instructions: list[Instruction]
+
+
+class Assignment(BaseModel):
+    """A replicate: the deal (check it against the chain), the task, the authorization."""
+
+    task_id: str = Field(pattern=_BYTES32)
+    deal_id: str = Field(pattern=_BYTES32)
+    index: int
+    deal: dict[str, Any]
+    params: str
+    authorization: str = Field(pattern=_HEX)
+
+
+class PullAnswer(BaseModel):
+    assignment: Assignment | None = None
+    reason: str | None = None
+    retry_after: float = 0.0
+
+
+class StatusReport(BaseModel):
+    stage: str = Field(max_length=40)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class ResultHandIn(BaseModel):
+    blob_id: str = Field(pattern=r"^[0-9a-f]{64}$")
+    callback_data: str = Field(default="0x", pattern=_HEX, max_length=2 + 2 * 1024)

@@ -1,0 +1,162 @@
+"""The scheduler's database: its state, the event watcher's cursor, login challenges, sessions.
+
+SQLite by default (a file), PostgreSQL by URL, through SQLAlchemy. The state is one JSON
+document (`nuage.scheduler.snapshot`) saved whole; a chain event's handling saves it in the same
+transaction as the watcher's cursor (`save_state(..., cursor=...)`), so after a crash the state
+and the position in the chain agree. Login challenges and session tokens live beside it; tokens
+are stored as their sha256 only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Engine,
+    Float,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    update,
+)
+
+from nuage.chain.watcher import Cursor, SqlCursorStore, cursor_table
+
+__all__ = ["SchedulerStore", "open_engine"]
+
+
+def open_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite files get WAL and a busy timeout, for readers beside it."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(connection: Any, _record: Any) -> None:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class SchedulerStore:
+    """One scheduler's tables, in its own database (or schema)."""
+
+    def __init__(self, engine: Engine, name: str = "scheduler") -> None:
+        self.engine = engine
+        self.name = name
+        metadata = MetaData()
+        self.states = Table(
+            "scheduler_states",
+            metadata,
+            Column("name", String(200), primary_key=True),
+            Column("snapshot", Text, nullable=False),
+            Column("saved_at", Float, nullable=False),
+        )
+        self.challenges = Table(
+            "scheduler_challenges",
+            metadata,
+            Column("nonce", String(100), primary_key=True),
+            Column("address", String(42), nullable=False),
+            Column("expires_at", Float, nullable=False),
+        )
+        self.sessions = Table(
+            "scheduler_sessions",
+            metadata,
+            Column("token_sha256", String(64), primary_key=True),
+            Column("address", String(42), nullable=False),
+            Column("expires_at", Float, nullable=False),
+            Column("created_at", Float, nullable=False),
+        )
+        self.cursor_table = cursor_table(metadata)
+        metadata.create_all(engine)
+        self.cursors = SqlCursorStore(engine, self.cursor_table)
+
+    # -- the state ----------------------------------------------------------------------------
+
+    def load_state(self) -> dict[str, Any] | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(self.states.c.snapshot).where(self.states.c.name == self.name)
+            ).first()
+        return None if row is None else dict(json.loads(row.snapshot))
+
+    def save_state(
+        self, snapshot: dict[str, Any], *, cursor: tuple[str, Cursor] | None = None
+    ) -> None:
+        """Saves the state, and with `cursor` (watcher name, cursor) the cursor, atomically."""
+        document = json.dumps(snapshot, separators=(",", ":"))
+        with self.engine.begin() as connection:
+            updated = connection.execute(
+                update(self.states)
+                .where(self.states.c.name == self.name)
+                .values(snapshot=document, saved_at=time.time())
+            )
+            if updated.rowcount == 0:
+                connection.execute(
+                    insert(self.states).values(
+                        name=self.name, snapshot=document, saved_at=time.time()
+                    )
+                )
+            if cursor is not None:
+                self.cursors.save(cursor[0], cursor[1], connection=connection)
+
+    # -- logins -------------------------------------------------------------------------------
+
+    def add_challenge(self, nonce: str, address: str, expires_at: float) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                delete(self.challenges).where(self.challenges.c.expires_at < time.time())
+            )
+            connection.execute(
+                insert(self.challenges).values(nonce=nonce, address=address, expires_at=expires_at)
+            )
+
+    def take_challenge(self, nonce: str, address: str, now: float) -> bool:
+        """Consumes the challenge; True when it was issued to `address` and has not expired."""
+        with self.engine.begin() as connection:
+            row = connection.execute(
+                select(self.challenges).where(self.challenges.c.nonce == nonce)
+            ).first()
+            connection.execute(delete(self.challenges).where(self.challenges.c.nonce == nonce))
+        return row is not None and row.address == address and row.expires_at >= now
+
+    def add_session(self, token: str, address: str, expires_at: float) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                delete(self.sessions).where(self.sessions.c.expires_at < time.time())
+            )
+            connection.execute(
+                insert(self.sessions).values(
+                    token_sha256=_sha256(token),
+                    address=address,
+                    expires_at=expires_at,
+                    created_at=time.time(),
+                )
+            )
+
+    def session(self, token: str, now: float) -> str | None:
+        """The address a bearer token stands for, or None (unknown or expired)."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(self.sessions).where(self.sessions.c.token_sha256 == _sha256(token))
+            ).first()
+        if row is None or row.expires_at < now:
+            return None
+        return str(row.address)
+
+
+def _sha256(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
