@@ -47,6 +47,7 @@ INT64_MAX = 2**63 - 1
 PRICE_DIGITS = 80  # 3 * (2**256 - 1), a request's total, has 78 digits
 
 METADATA = MetaData()
+_IN_ORDER = ("price", "published_at", "id")
 
 ORDERS = Table(
     "market_orders",
@@ -73,10 +74,13 @@ ORDERS = Table(
     Column("published_at", Float(53), nullable=False),  # Unix time
     Column("updated_at", Float(53), nullable=False),
     Column("document", Text, nullable=False),  # the order as JSON (wire format), with sign
-    Index("market_orders_book", "kind", "status", "price", "published_at", "id"),
-    Index("market_orders_app", "app", "kind", "status"),
-    Index("market_orders_dataset", "dataset", "kind", "status"),
-    Index("market_orders_workerpool", "workerpool", "kind", "status"),
+    # each index ends with the book's order, so a filtered page is read in order, not sorted
+    Index("market_orders_book", "kind", "status", *_IN_ORDER),
+    Index("market_orders_category", "kind", "status", "category", *_IN_ORDER),
+    Index("market_orders_app", "app", "kind", "status", *_IN_ORDER),
+    Index("market_orders_dataset", "dataset", "kind", "status", *_IN_ORDER),
+    Index("market_orders_workerpool", "workerpool", "kind", "status", *_IN_ORDER),
+    Index("market_orders_requester", "requester", "kind", "status", *_IN_ORDER),
     Index("market_orders_owner", "owner", "status"),
 )
 
