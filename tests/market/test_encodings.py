@@ -40,7 +40,7 @@ def test_clamp_keeps_order_within_a_bigint(value: int) -> None:
 def _offers(kind: str, prices: list[int]) -> list[Offer]:
     app = "0x" + "11" * 20
     return [
-        Offer(bytes([len(kind), i]) * 16, kind, AppOrder(app=app, appprice=p), p)  # type: ignore[arg-type]
+        Offer(bytes([len(kind), i]) * 16, kind, AppOrder(app=app, appprice=p), p)
         for i, p in enumerate(prices)
     ]
 
@@ -58,7 +58,7 @@ def test_combinations_come_each_once_by_increasing_total(
         "workerpool": _offers("workerpool", c),
     }
 
-    walked = list(_by_total_price(usable))  # type: ignore[arg-type]
+    walked = list(_by_total_price(usable))
 
     totals = [sum(offer.price for offer in pick.values()) for pick in walked]
     assert totals == sorted(totals)

@@ -12,12 +12,12 @@ from tests.market.test_publish import assert_error
 
 
 def hashes(market: Market, kind: str, **filters: object) -> list[str]:
-    page = market.client.query(kind, **filters)  # type: ignore[arg-type]
+    page = market.client.query(kind, **filters)
     return [record.hash for record in page.orders]
 
 
 def publish(market: Market, order: object) -> str:
-    record = market.client.publish(order)  # type: ignore[arg-type]
+    record = market.client.publish(order)
     market.clock.now += 1  # publication times differ: ties on price keep this order
     return record.hash
 
