@@ -25,6 +25,7 @@ computed.json with an "error-message", and exits with status 1.
 """
 
 import json
+import math
 import os
 import re
 import sys
@@ -120,9 +121,13 @@ def _rotate(value: str) -> Operation:
             return image
         if turn in quarter:
             return image.transpose(quarter[turn])
-        rotated = with_alpha(image).rotate(-degrees, Image.Resampling.BICUBIC, expand=True)
-        check_size(rotated.size, f"rotate:{value}")
-        return rotated
+        # the canvas that holds the turned image, checked before Pillow allocates it
+        radians = math.radians(turn)
+        cos, sin = abs(math.cos(radians)), abs(math.sin(radians))
+        width, height = image.size
+        canvas = (math.ceil(width * cos + height * sin), math.ceil(width * sin + height * cos))
+        check_size(canvas, f"rotate:{value}")
+        return with_alpha(image).rotate(-degrees, Image.Resampling.BICUBIC, expand=True)
 
     return rotate
 

@@ -45,7 +45,11 @@ def encode_png(image: Image.Image) -> bytes:
 
 
 def _compressed(image: Image.Image, filter_type: int) -> bytes:
-    """The zlib stream of the image's rows, each filtered with `filter_type` (0, 1 or 2)."""
+    """The zlib stream of the image's rows, each filtered with `filter_type` (0, 1 or 2).
+
+    Large images come close to the sandbox's memory limit, so each copy is dropped as soon
+    as the next one is made.
+    """
     width, height = image.size
     if filter_type == 0:
         pixels = image.tobytes()
@@ -57,12 +61,19 @@ def _compressed(image: Image.Image, filter_type: int) -> bytes:
             shifted.paste(image.crop((0, 0, width - 1, height)), (1, 0))
         else:
             shifted.paste(image.crop((0, 0, width, height - 1)), (0, 1))
-        pixels = ImageChops.subtract_modulo(image, shifted).tobytes()
+        difference = ImageChops.subtract_modulo(image, shifted)
+        del shifted
+        pixels = difference.tobytes()
+        del difference
     stride = len(pixels) // height
-    rows = bytearray()
-    for top in range(0, len(pixels), stride):
-        rows.append(filter_type)
-        rows += pixels[top : top + stride]
+    rows = bytearray(len(pixels) + height)  # each row led by its filter type
+    source = memoryview(pixels)
+    for row in range(height):
+        start = row * (stride + 1)
+        rows[start] = filter_type
+        rows[start + 1 : start + 1 + stride] = source[row * stride : (row + 1) * stride]
+    source.release()
+    del pixels
     return bytes(deflate.zlib_compress(rows, _LEVEL))
 
 

@@ -20,6 +20,7 @@ A CSV that cannot be charted or a bad option writes error.txt and a computed.jso
 """
 
 import csv
+import gc
 import io
 import json
 import math
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 KINDS = ("line", "scatter", "bar")
 OPTIONS = ("kind", "title", "xlabel", "ylabel", "size")
 DEFAULT_SIZE = (800, 500)
-MIN_SIDE, MAX_SIDE = 200, 4000
+MIN_SIDE, MAX_SIDE = 200, 3000
 DPI = 100
 MAX_ROWS = 100_000
 MAX_SERIES = 8
@@ -178,13 +179,22 @@ def read_csv() -> Table:
 
 
 def use_bundled_fonts_only() -> None:
-    """Forget the host's fonts: matplotlib also lists those installed on the host, and may
-    pick a host's "DejaVu Sans" of another version over its own. Its own fonts are in the
-    bundle, the same for every worker. Called before any text is laid out, so no font lookup
-    was cached yet."""
-    import matplotlib
-    from matplotlib import font_manager
+    """Index matplotlib's own fonts only, never the host's.
 
+    matplotlib lists the host's fonts beside its own and may pick a host's "DejaVu Sans" of
+    another version over the bundled one; its own are in the bundle, the same for every
+    worker. They are dropped from the index before any text is laid out (so no lookup was
+    cached yet). To list them matplotlib also runs the host's fc-list, which in the sandbox
+    finds no configuration and prints "Fontconfig error" into the task's logs: it is kept out
+    of reach (matplotlib reads a missing fc-list as no fonts) while the index is built.
+    """
+    path = os.environ.get("PATH", "")
+    os.environ["PATH"] = "/nonexistent"
+    try:
+        import matplotlib
+        from matplotlib import font_manager
+    finally:
+        os.environ["PATH"] = path
     bundled = os.path.join(matplotlib.get_data_path(), "fonts") + os.sep
     manager = font_manager.fontManager
     manager.ttflist = [font for font in manager.ttflist if font.fname.startswith(bundled)]
@@ -203,13 +213,13 @@ def draw(table: Table, options: Options) -> "Image.Image":
     # per core when imported; threads count against the sandbox's process limit, and a chart
     # needs no parallel linear algebra.
     os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    use_bundled_fonts_only()
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from PIL import Image
 
     matplotlib.rcdefaults()  # ignore any matplotlibrc found on the host or in the environment
-    use_bundled_fonts_only()
     width, height = options.size
     figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
     canvas = FigureCanvasAgg(figure)
@@ -247,7 +257,15 @@ def draw(table: Table, options: Options) -> "Image.Image":
     figure.tight_layout()
     canvas.draw()
     rgba = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
-    return rgba.convert("RGB")  # the figure is opaque: the alpha channel would be all 255
+    image = rgba.convert("RGB")  # the figure is opaque: the alpha channel would be all 255
+    # The figure keeps Agg's buffer (4 bytes a pixel) alive through reference cycles until the
+    # next garbage collection: free it before the PNG is written, as a large chart comes close
+    # to the sandbox's memory limit.
+    del rgba, canvas, axes
+    figure.clear()
+    del figure
+    gc.collect()
+    return image
 
 
 def main(args: list[str]) -> int:

@@ -107,7 +107,7 @@ def test_options_are_key_value_words() -> None:
         (["--kind", "bar"], "unexpected argument '--kind': options are KEY=VALUE"),
         (["color=red"], "unexpected argument 'color=red'"),
         (["kind=pie"], "kind must be one of line, scatter, bar \\(got 'pie'\\)"),
-        (["size=10x10"], "size must be WIDTHxHEIGHT in pixels, each from 200 to 4000"),
+        (["size=10x10"], "size must be WIDTHxHEIGHT in pixels, each from 200 to 3000"),
         (["kind=bar", "kind=line"], "kind is given twice"),
         (["title=" + "x" * 201], "title must be printable text of at most 200"),
     ],
