@@ -1,6 +1,6 @@
 """image-transform: ImageMagick-like operations on an image, written as output.png.
 
-    image-transform OP [OP…]       the image is the first input file
+    image-transform OP [OP…]       the image is the first input file (else the dataset)
 
 The operations apply in the order given:
 
@@ -231,11 +231,10 @@ def with_alpha(image: Image.Image) -> Image.Image:
 
 
 def read_image() -> Image.Image:
-    """The first input file, decoded and upright, as an L, RGB or RGBA image."""
-    if int(os.environ.get("IEXEC_INPUT_FILES_NUMBER", "0") or 0) < 1:
-        raise BadInput(f"no image: give one as input file ({', '.join(FORMATS)})")
-    name = os.environ.get("IEXEC_INPUT_FILE_NAME_1", "")
-    path = os.path.join(os.environ.get("IEXEC_IN", "/iexec_in"), name)
+    """The input image, decoded and upright, as an L, RGB or RGBA image."""
+    name, path = input_file(
+        f"no image: give one as input file, or a dataset ({', '.join(FORMATS)})"
+    )
     try:
         if os.path.getsize(path) > MAX_INPUT_BYTES:
             raise BadInput(f"the input file {name!r} is over {MAX_INPUT_BYTES:,} bytes")
@@ -256,6 +255,17 @@ def read_image() -> Image.Image:
     if has_alpha:
         return image.convert("RGBA")
     return image.convert("L" if image.mode in ("1", "L") else "RGB")
+
+
+def input_file(missing: str) -> tuple[str, str]:
+    """(name, path) of the file to read: the first input file, else the deal's dataset."""
+    if int(os.environ.get("IEXEC_INPUT_FILES_NUMBER", "0") or 0) >= 1:
+        name = os.environ.get("IEXEC_INPUT_FILE_NAME_1", "")
+    else:
+        name = os.environ.get("IEXEC_DATASET_FILENAME", "")
+    if not name:
+        raise BadInput(missing)
+    return name, os.path.join(os.environ.get("IEXEC_IN", "/iexec_in"), name)
 
 
 def main(args: list[str]) -> int:

@@ -2,11 +2,12 @@
 
     plot [kind=line|scatter|bar] [title=TEXT] [xlabel=TEXT] [ylabel=TEXT] [size=WxH]
 
-The CSV is the first input file. Its first column is x and every other column a series (at
-most 8). A first row holding anything but numbers in the series columns is the header: it
-names the axis and the series. x may be numbers (a numeric axis) or labels (one tick each, in
-the file's order); a series cell is a number, or empty for a gap. Cells are separated by
-commas, or by semicolons or tabs when the first line has those and no comma.
+The CSV is the first input file (else the deal's dataset). Its first column is x and every
+other column a series (at most 8). A first row holding anything but numbers in the series
+columns is the header: it names the axis and the series. x may be numbers (a numeric axis) or
+labels (one tick each, in the file's order); a series cell is a number, or empty for a gap.
+Cells are separated by commas, or by semicolons or tabs when the first line has those and no
+comma.
 
 Options are KEY=VALUE words (quote those with spaces): `nuage run` keeps the words after the
 app's name for the app, and a word starting with "--" would read as one of its own options.
@@ -159,10 +160,7 @@ def parse_csv(text: str) -> Table:
 
 
 def read_csv() -> Table:
-    if int(os.environ.get("IEXEC_INPUT_FILES_NUMBER", "0") or 0) < 1:
-        raise BadInput("no data: give a CSV file as input file")
-    name = os.environ.get("IEXEC_INPUT_FILE_NAME_1", "")
-    path = os.path.join(os.environ.get("IEXEC_IN", "/iexec_in"), name)
+    name, path = input_file("no data: give a CSV file as input file, or a dataset")
     try:
         with open(path, "rb") as file:
             data = file.read(MAX_INPUT_BYTES + 1)
@@ -176,6 +174,17 @@ def read_csv() -> Table:
         raise BadInput(f"the input file {name!r} is not UTF-8 text (byte {error.start})") from None
     except csv.Error as error:
         raise BadInput(f"the input file {name!r} is not valid CSV: {error}") from None
+
+
+def input_file(missing: str) -> tuple[str, str]:
+    """(name, path) of the file to read: the first input file, else the deal's dataset."""
+    if int(os.environ.get("IEXEC_INPUT_FILES_NUMBER", "0") or 0) >= 1:
+        name = os.environ.get("IEXEC_INPUT_FILE_NAME_1", "")
+    else:
+        name = os.environ.get("IEXEC_DATASET_FILENAME", "")
+    if not name:
+        raise BadInput(missing)
+    return name, os.path.join(os.environ.get("IEXEC_IN", "/iexec_in"), name)
 
 
 def use_bundled_fonts_only() -> None:

@@ -1,6 +1,6 @@
 """sudoku: solves a 9x9 sudoku grid and writes the solution to solution.txt.
 
-    sudoku              the grid is the first input file
+    sudoku              the grid is the first input file (else the dataset)
     sudoku GRID         the grid is the argument: its 81 cells, row after row
 
 A grid is 9 rows of 9 cells: a digit 1-9 is a given, 0 or "." a blank. In a file, rows are
@@ -160,15 +160,14 @@ def render(cells: list[int]) -> str:
 
 
 def read_grid(args: list[str]) -> str:
-    """The grid's text, from the argument or else the first input file."""
+    """The grid's text, from the argument or else the input file."""
     if len(args) > 1:
         raise BadInput(f"expected at most one argument (the grid), got {len(args)}")
     if args:
         return args[0]
-    if int(os.environ.get("IEXEC_INPUT_FILES_NUMBER", "0") or 0) < 1:
-        raise BadInput("no grid: give it as an input file, or as an 81-character argument")
-    name = os.environ.get("IEXEC_INPUT_FILE_NAME_1", "")
-    path = os.path.join(os.environ.get("IEXEC_IN", "/iexec_in"), name)
+    name, path = input_file(
+        "no grid: give it as an input file (or a dataset), or as an 81-character argument"
+    )
     try:
         with open(path, "rb") as file:
             data = file.read(MAX_FILE_BYTES + 1)
@@ -180,6 +179,17 @@ def read_grid(args: list[str]) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise BadInput(f"the input file {name!r} is not text") from None
+
+
+def input_file(missing: str) -> tuple[str, str]:
+    """(name, path) of the file to read: the first input file, else the deal's dataset."""
+    if int(os.environ.get("IEXEC_INPUT_FILES_NUMBER", "0") or 0) >= 1:
+        name = os.environ.get("IEXEC_INPUT_FILE_NAME_1", "")
+    else:
+        name = os.environ.get("IEXEC_DATASET_FILENAME", "")
+    if not name:
+        raise BadInput(missing)
+    return name, os.path.join(os.environ.get("IEXEC_IN", "/iexec_in"), name)
 
 
 def main(args: list[str]) -> int:

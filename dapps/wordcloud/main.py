@@ -1,11 +1,11 @@
 """wordcloud: a word cloud of a text, drawn as wordcloud.png.
 
-    wordcloud [WIDTH [HEIGHT]]     the text is the first input file; 800 x 400 pixels by default
+    wordcloud [WIDTH [HEIGHT]]     800 x 400 pixels by default
 
-The text is UTF-8; common English words ("the", "and"…) are left out, and frequent pairs of
-words are drawn together. The layout is random but seeded, so every worker draws the same
-cloud; the PNG holds the pixels only, compressed by the vendored libdeflate, so every worker
-writes the same bytes.
+The text is the first input file (else the deal's dataset), in UTF-8. Common English words
+("the", "and"…) are left out, and frequent pairs of words are drawn together. The layout is
+random but seeded, so every worker draws the same cloud; the PNG holds the pixels only,
+compressed by the vendored libdeflate, so every worker writes the same bytes.
 
 A missing or unreadable text, a text without words or a bad size writes error.txt and a
 computed.json with an "error-message", and exits with status 1.
@@ -48,11 +48,8 @@ def parse_size(args: list[str]) -> tuple[int, int]:
 
 
 def read_text() -> str:
-    """The text of the first input file."""
-    if int(os.environ.get("IEXEC_INPUT_FILES_NUMBER", "0") or 0) < 1:
-        raise BadInput("no text: give a UTF-8 text file as input file")
-    name = os.environ.get("IEXEC_INPUT_FILE_NAME_1", "")
-    path = os.path.join(os.environ.get("IEXEC_IN", "/iexec_in"), name)
+    """The text of the input file."""
+    name, path = input_file("no text: give a UTF-8 text file as input file, or a dataset")
     try:
         with open(path, "rb") as file:
             data = file.read(MAX_TEXT_BYTES + 1)
@@ -66,6 +63,17 @@ def read_text() -> str:
         raise BadInput(
             f"the input file {name!r} is not UTF-8 text (byte {error.start} is not)"
         ) from None
+
+
+def input_file(missing: str) -> tuple[str, str]:
+    """(name, path) of the file to read: the first input file, else the deal's dataset."""
+    if int(os.environ.get("IEXEC_INPUT_FILES_NUMBER", "0") or 0) >= 1:
+        name = os.environ.get("IEXEC_INPUT_FILE_NAME_1", "")
+    else:
+        name = os.environ.get("IEXEC_DATASET_FILENAME", "")
+    if not name:
+        raise BadInput(missing)
+    return name, os.path.join(os.environ.get("IEXEC_IN", "/iexec_in"), name)
 
 
 def color_of(colormap):

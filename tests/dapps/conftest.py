@@ -114,9 +114,11 @@ class Dapps:
         name: str,
         *args: str,
         inputs: dict[str, bytes] | None = None,
+        dataset: tuple[str, bytes] | None = None,
         env: dict[str, str] | None = None,
     ) -> Outcome:
-        """Runs the dapp as a worker does: inputs in /iexec_in, named in the iExec variables."""
+        """Runs the dapp as a worker does: input files (and the dataset, a file name and its
+        content) in /iexec_in, named in the iExec variables."""
         built = self.built(name)
         self._runs += 1
         work = self.private / f"run-{self._runs}"
@@ -136,6 +138,11 @@ class Dapps:
         for index, (filename, content) in enumerate((inputs or {}).items(), start=1):
             (input_dir / filename).write_bytes(content)
             variables[f"IEXEC_INPUT_FILE_NAME_{index}"] = filename
+        if dataset is not None:
+            filename, content = dataset
+            (input_dir / filename).write_bytes(content)
+            variables["IEXEC_DATASET_ADDRESS"] = "0x" + "22" * 20
+            variables["IEXEC_DATASET_FILENAME"] = filename
         result = self.runner.run(
             RunSpec(
                 command=built.manifest.command(list(args)),

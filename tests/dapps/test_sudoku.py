@@ -126,8 +126,30 @@ def test_the_search_gives_up_after_its_budget(monkeypatch: pytest.MonkeyPatch) -
 
 def test_no_grid_at_all_says_how_to_give_one(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IEXEC_INPUT_FILES_NUMBER", "0")
-    with pytest.raises(sudoku.BadInput, match="give it as an input file, or as an 81-char"):
+    monkeypatch.setenv("IEXEC_DATASET_FILENAME", "")
+    with pytest.raises(sudoku.BadInput, match=r"give it as an input file \(or a dataset\), or"):
         sudoku.read_grid([])
+
+
+def test_without_input_file_the_dataset_is_read(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "grids.txt").write_bytes(SAMPLE)
+    monkeypatch.setenv("IEXEC_IN", str(tmp_path))
+    monkeypatch.setenv("IEXEC_INPUT_FILES_NUMBER", "0")
+    monkeypatch.setenv("IEXEC_DATASET_FILENAME", "grids.txt")
+    assert sudoku.read_grid([]) == SAMPLE.decode()
+
+
+def test_the_input_file_comes_before_the_dataset(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "mine.txt").write_text("mine")
+    monkeypatch.setenv("IEXEC_IN", str(tmp_path))
+    monkeypatch.setenv("IEXEC_INPUT_FILES_NUMBER", "1")
+    monkeypatch.setenv("IEXEC_INPUT_FILE_NAME_1", "mine.txt")
+    monkeypatch.setenv("IEXEC_DATASET_FILENAME", "dataset.txt")
+    assert sudoku.read_grid([]) == "mine"
 
 
 def test_an_oversized_input_file_is_not_read(

@@ -36,6 +36,14 @@ def test_the_size_is_the_one_asked(dapps: Dapps) -> None:
 
 
 @pytest.mark.integration
+def test_a_dataset_is_drawn_when_no_input_file_is_given(dapps: Dapps) -> None:
+    from_dataset = dapps.run("wordcloud", "300", "200", dataset=("corpus.txt", TEXT))
+    from_input = dapps.run("wordcloud", "300", "200", inputs={"text.txt": TEXT})
+    assert from_dataset.result.ok, from_dataset.logs()
+    assert from_dataset.output.read_bytes() == from_input.output.read_bytes()
+
+
+@pytest.mark.integration
 def test_two_runs_give_the_same_bytes(dapps: Dapps) -> None:
     # a different hash seed each run: no set or dict order may leak into the layout
     first = dapps.run("wordcloud", inputs={"text.txt": TEXT}, env={"PYTHONHASHSEED": "1"})
@@ -85,5 +93,6 @@ def test_a_text_that_is_not_utf8_is_named(monkeypatch: pytest.MonkeyPatch, tmp_p
 
 def test_no_input_file_says_how_to_give_one(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IEXEC_INPUT_FILES_NUMBER", "0")
+    monkeypatch.delenv("IEXEC_DATASET_FILENAME", raising=False)
     with pytest.raises(wordcloud.BadInput, match="no text: give a UTF-8 text file"):
         wordcloud.read_text()
