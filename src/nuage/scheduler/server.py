@@ -78,6 +78,8 @@ def serve(
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if log_level != "debug":
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
     asyncio.run(_serve(settings, pool_owner, log_level))
 
 

@@ -185,9 +185,7 @@ class SchedulerService:
                 f"workerpool {self.workerpool} is owned by {owner}, not by the signer "
                 f"{self.pool_owner.address}: run the scheduler with the pool owner's key"
             )
-        chain_time = await asyncio.to_thread(self._chain_time)
-        self.feed(Tick(now=self.clock(), chain_time=chain_time))
-        if self.restarted:
+        if self.restarted:  # first: what was in flight is sent again, once
             log.info(
                 "scheduler of %s resumes: %d deals, %d tasks, %d workers known",
                 self.workerpool,
@@ -196,6 +194,8 @@ class SchedulerService:
                 len(self.state.workers),
             )
             self.feed(SchedulerRestarted(now=self.clock()))
+        chain_time = await asyncio.to_thread(self._chain_time)
+        self.feed(Tick(now=self.clock(), chain_time=chain_time))
         log.info(
             "scheduler of workerpool %s (owner %s) on chain %d follows %s from %s",
             self.workerpool,

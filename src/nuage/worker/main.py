@@ -23,6 +23,8 @@ from nuage.worker.state import HONEST, MODES
 
 if TYPE_CHECKING:
     from nuage.sandbox import Runner
+    from nuage.scheduler.client import SchedulerClient
+    from nuage.scheduler.models import Info
 
 __all__ = ["WorkerSettings", "pick_runner", "start"]
 
@@ -83,7 +85,23 @@ def start(settings: WorkerSettings, account: LocalAccount, *, log_level: str = "
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if log_level != "debug":
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
     asyncio.run(_run(settings, account))
+
+
+async def _scheduler_info(scheduler: SchedulerClient) -> Info:
+    """The scheduler's `/info`, waiting (with backoff) while it does not answer."""
+    from nuage.scheduler.client import SchedulerUnreachable
+
+    delay = 0.5
+    while True:
+        try:
+            return await scheduler.info()
+        except SchedulerUnreachable as error:
+            log.warning("%s; retrying in %.1f s", error, delay)
+            await asyncio.sleep(delay)
+            delay = min(2 * delay, 30.0)
 
 
 async def _run(settings: WorkerSettings, account: LocalAccount) -> None:
@@ -101,7 +119,7 @@ async def _run(settings: WorkerSettings, account: LocalAccount) -> None:
     log.info("sandbox: %s", runner.describe())
     contracts = await asyncio.to_thread(connect, Settings(), settings.rpc_url)
     scheduler = SchedulerClient(settings.scheduler_url, account)
-    info = await scheduler.info()
+    info = await _scheduler_info(scheduler)
     storage_url = settings.storage_url or info.storage_url
     storage_url = storage_url or service_url(Settings(), "storage", None, "http://127.0.0.1:8701")
     storage = StorageClient(storage_url, token=settings.storage_token)
