@@ -72,36 +72,30 @@ def parse_operations(args: list[str]) -> list[tuple[str, Operation]]:
 
 
 def _resize(value: str) -> Operation:
-    percent = re.fullmatch(r"(\d{1,4}(?:\.\d+)?)%", value)
-    exact = re.fullmatch(r"(\d{1,5})?x(\d{1,5})?|(\d{1,5})", value)
-    if percent:
-        scale = float(percent[1]) / 100
-        if not 0 < scale <= 100:
-            raise BadInput(f"resize:{value}: the percentage must be above 0 and at most 10000")
-
-        def size(width: int, height: int) -> tuple[int, int]:
-            return max(1, round(width * scale)), max(1, round(height * scale))
-    elif exact and (exact[1] or exact[2] or exact[3]):
-        wanted_width = int(exact[1] or exact[3] or 0)
-        wanted_height = int(exact[2] or 0)
-        if (
-            (exact[1] and not wanted_width)
-            or (exact[2] and not wanted_height)
-            or (exact[3] and not wanted_width)
-        ):
+    """resize:WxH, resize:W or resize:xH (the missing side keeps the aspect ratio), resize:P%."""
+    scale = 0.0
+    wanted_width: int | None = None
+    wanted_height: int | None = None
+    if match := re.fullmatch(r"(\d{1,4}(?:\.\d{1,4})?)%", value):
+        scale = float(match[1]) / 100
+        if not scale:
+            raise BadInput(f"resize:{value}: a scale of 0 leaves no image")
+    elif (match := re.fullmatch(r"(\d{1,5})?(?:x(\d{1,5}))?", value)) and any(match.groups()):
+        wanted_width, wanted_height = (int(side) if side else None for side in match.groups())
+        if 0 in (wanted_width, wanted_height):
             raise BadInput(f"resize:{value}: a side of 0 pixels is no image")
-
-        def size(width: int, height: int) -> tuple[int, int]:
-            if wanted_width and wanted_height:
-                return wanted_width, wanted_height
-            if wanted_width:
-                return wanted_width, max(1, round(height * wanted_width / width))
-            return max(1, round(width * wanted_height / height)), wanted_height
     else:
         raise BadInput(f"resize:{value}: expected WxH, W, xH or P% (e.g. {EXAMPLES['resize']})")
 
     def resize(image: Image.Image) -> Image.Image:
-        new_size = size(*image.size)
+        width, height = image.size
+        if scale:
+            new_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        else:
+            new_size = (
+                wanted_width or max(1, round(width * wanted_height / height)),
+                wanted_height or max(1, round(height * wanted_width / width)),
+            )
         check_size(new_size, f"resize:{value}")
         return image.resize(new_size, Image.Resampling.LANCZOS)
 
@@ -217,12 +211,13 @@ EXAMPLES = {
 }
 
 
-def check_size(size: tuple[int, int], step: str) -> None:
+def check_size(size: tuple[int, int], step: str, verb: str = "would make") -> None:
+    """BadInput unless an image of `size` fits the bounds; `step` says where it comes from."""
     width, height = size
     if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
         raise BadInput(
-            f"{step} would make a {width} x {height} image: at most {MAX_PIXELS:,} pixels "
-            f"and {MAX_SIDE} a side"
+            f"{step} {verb} a {width} x {height} image: at most {MAX_PIXELS:,} pixels "
+            f"and {MAX_SIDE:,} a side"
         )
 
 
@@ -245,7 +240,7 @@ def read_image() -> Image.Image:
         ) from None
     except OSError as error:
         raise BadInput(f"cannot read the input file {name!r}: {error.strerror}") from None
-    check_size(image.size, f"the input image {name!r}")
+    check_size(image.size, f"the input file {name!r}", verb="is")
     try:
         image.load()
         image = ImageOps.exif_transpose(image)

@@ -109,15 +109,17 @@ def _parse_size(value: str) -> tuple[int, int]:
 
 def parse_csv(text: str) -> Table:
     """The table in a CSV text, or BadInput naming the line at fault."""
-    first_line = text.lstrip("\ufeff").split("\n", 1)[0]
+    text = text.removeprefix("\ufeff")  # the byte order mark some spreadsheets write
+    first_line = text.split("\n", 1)[0]
     delimiter = "," if "," in first_line else ";" if ";" in first_line else "\t"
-    rows = [
-        (number, [cell.strip() for cell in row])
-        for number, row in enumerate(
-            csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=delimiter), 1
-        )
-        if any(cell.strip() for cell in row)
-    ]
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows: list[tuple[int, list[str]]] = []  # (line number, cells)
+    for row in reader:
+        cells = [cell.strip() for cell in row]
+        if any(cells):
+            rows.append((reader.line_num, cells))
+        if len(rows) > MAX_ROWS + 1:  # a header and MAX_ROWS rows at most: stop reading
+            raise BadInput(f"the CSV has over {MAX_ROWS:,} rows: at most {MAX_ROWS:,} are charted")
     if not rows:
         raise BadInput("the CSV is empty")
     columns = len(rows[0][1])
@@ -129,13 +131,16 @@ def parse_csv(text: str) -> Table:
     has_header = not all(NUMBER.fullmatch(cell) or not cell for cell in header_cells[1:])
     if has_header:
         names = [cell or f"series {index}" for index, cell in enumerate(header_cells)]
+        for index, name in enumerate(names):  # two series of one name would become one
+            if name in names[:index]:
+                names[index] = f"{name} ({index})"
         rows = rows[1:]
     else:
         names = ["x"] + [f"series {index}" for index in range(1, columns)]
     if not rows:
         raise BadInput("the CSV has a header but no data")
     if len(rows) > MAX_ROWS:
-        raise BadInput(f"the CSV has {len(rows):,} rows: at most {MAX_ROWS:,} are charted")
+        raise BadInput(f"the CSV has over {MAX_ROWS:,} rows: at most {MAX_ROWS:,} are charted")
     x: list[str] = []
     series: list[list[float]] = [[] for _ in range(columns - 1)]
     for number, cells in rows:

@@ -27,6 +27,10 @@ SMALL = png.encode(
 )
 
 
+#: 20 megapixels of black, 20 KB compressed: refused from its header, before it is decoded
+HUGE = png.encode(5000, 4000, "L", bytes(5000 * 4000))
+
+
 def transform(dapps: Dapps, *operations: str, image: bytes = SMALL) -> png.Png:
     run = dapps.run("image-transform", *operations, inputs={"input.png": image})
     assert run.result.ok, run.logs()
@@ -115,6 +119,7 @@ def test_two_runs_give_the_same_bytes(dapps: Dapps) -> None:
         (["blur"], SMALL, "blur needs a value, as in blur:2"),
         (["flip"], b"plain text", "the input file 'input.png' is not an image this app reads"),
         (["resize:9000x9000"], SMALL, "resize:9000x9000 would make a 9000 x 9000 image"),
+        (["flip"], HUGE, "the input file 'input.png' is a 5000 x 4000 image: at most 16,000,000"),
     ],
 )
 def test_bad_input_is_refused_with_a_reason(

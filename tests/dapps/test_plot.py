@@ -71,6 +71,16 @@ def test_without_header_the_series_are_numbered() -> None:
     assert math.isnan(table.series["series 2"][1])  # an empty cell is a gap
 
 
+def test_two_series_of_one_name_stay_two() -> None:
+    assert list(plot.parse_csv("x,a,a\n1,2,3\n").series) == ["a", "a (2)"]
+
+
+def test_a_huge_csv_is_refused_before_it_is_all_read() -> None:
+    assert len(plot.parse_csv("x,y\n" + "1,2\n" * 100_000).x) == 100_000
+    with pytest.raises(plot.BadInput, match="over 100,000 rows"):
+        plot.parse_csv("x,y\n" + "1,2\n" * 100_001)
+
+
 def test_labels_make_a_categorical_axis() -> None:
     table = plot.parse_csv(LANGUAGES.decode())
     assert table.numeric_x() is None and table.x[0] == "Python"
