@@ -138,11 +138,7 @@ class LivePool:
             create_storage_app(StorageSettings(root=tmp_path / "storage"))
         ).url
         self.storage = StorageClient(self.storage_url)
-        bundle = build(DAPPS / "factorial", tmp_path / "factorial.zip")
-        self.storage.put_file(bundle.path)
-        self.app, _ = self.contracts.register_app(
-            self.app_owner, "factorial", bytes.fromhex(bundle.sha256)
-        )
+        self.app = self.register_app(DAPPS / "factorial")
         self.workerpool, _ = self.contracts.register_workerpool(self.pool_owner, "test pool")
         for account in (self.requester, self.pool_owner):
             self.give_rlc(account, 1000 * NRLC)
@@ -155,6 +151,15 @@ class LivePool:
         self._scheduler_task: Future[Any] | None = None
         self._scheduler_server: Server | None = None
         self._salt = 0
+
+    def register_app(self, directory: Path) -> str:
+        """Builds the app in `directory`, stores its bundle, registers it: its address."""
+        bundle = build(directory, self.tmp_path / "bundles" / f"{directory.name}.zip")
+        self.storage.put_file(bundle.path)
+        address, _ = self.contracts.register_app(
+            self.app_owner, bundle.manifest.name, bytes.fromhex(bundle.sha256)
+        )
+        return address
 
     # -- money -------------------------------------------------------------------------------
 
@@ -195,13 +200,14 @@ class LivePool:
 
     def match(
         self, *, trust: int, volume: int = 1, app_price: int = NRLC, pool_price: int = 2 * NRLC,
-        args: str = "10",
+        args: str = "10", app: str | None = None,
     ) -> DealCreated:  # fmt: skip
         """Signs an app, a workerpool and a request order and matches them: the new deal."""
+        app = app or self.app
         self._salt += 1
         salt = self._salt.to_bytes(32, "big")
         orders = (
-            AppOrder(app=self.app, appprice=app_price, volume=volume, salt=salt).signed(
+            AppOrder(app=app, appprice=app_price, volume=volume, salt=salt).signed(
                 self.app_owner.key, self.market_domain
             ),
             DatasetOrder.none(),
@@ -213,7 +219,7 @@ class LivePool:
                 salt=salt,
             ).signed(self.pool_owner.key, self.market_domain),
             RequestOrder(
-                app=self.app,
+                app=app,
                 requester=self.requester.address,
                 appmaxprice=app_price,
                 workerpoolmaxprice=pool_price,
@@ -292,7 +298,13 @@ class LivePool:
         self._scheduler_task.result(10)
 
     def start_worker(
-        self, name: str, *, mode: str = "honest", funds: int = 100 * NRLC
+        self,
+        name: str,
+        *,
+        mode: str = "honest",
+        funds: int = 100 * NRLC,
+        parallel: int = 1,
+        max_wall_clock: float = 30,
     ) -> RunningWorker:
         account = actor(name)
         if account.address not in {w.account.address for w in self.workers.values()}:
@@ -319,7 +331,12 @@ class LivePool:
                 storage=StorageClient(self.storage_url),
                 runner=default_runner(),
                 store=store,
-                settings=AgentSettings(work_dir=work_dir, mode=mode, max_wall_clock=30),
+                settings=AgentSettings(
+                    work_dir=work_dir,
+                    mode=mode,
+                    max_parallel=parallel,
+                    max_wall_clock=max_wall_clock,
+                ),
                 capabilities=detect_capabilities(runners=[default_runner()]),
                 crash=crash,
             )
