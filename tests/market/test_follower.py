@@ -5,6 +5,7 @@ On the fake chain and on anvil (where the market's own watcher reads the contrac
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -188,3 +189,38 @@ def test_an_event_takes_effect_with_its_cursor_or_not_at_all(
     follower.apply(event)
     assert fake_market.client.get(order.hash(world.domain)).status == Status.CANCELLED
     assert cursors.load(follower.name) == event.cursor
+
+
+class _FlakyWatcher:
+    """Fails its first run (a database outage, say), then runs until stopped."""
+
+    cursor = "end of block 7"
+
+    def __init__(self) -> None:
+        self.runs = 0
+
+    async def arun(self, handle: object, stop: asyncio.Event) -> None:
+        self.runs += 1
+        if self.runs == 1:
+            raise RuntimeError("the database is gone")
+        stop.set()
+
+
+def test_following_starts_again_after_a_failure(
+    fake_market: Market, caplog: pytest.LogCaptureFixture
+) -> None:
+    world = fake_market.world
+    assert isinstance(world, FakeWorld)
+    book = fake_market.book
+    follower = BookFollower(
+        book, world.reads, world.registries, SqlCursorStore(book.engine, CURSORS)
+    )
+    watcher = _FlakyWatcher()
+
+    with caplog.at_level(logging.INFO, logger="nuage.market"):
+        asyncio.run(follower.follow(watcher, asyncio.Event(), retry_delay=0.01))
+
+    assert watcher.runs == 2
+    assert follower.failures == 1 and "the database is gone" in (follower.last_error or "")
+    assert "stopped following the chain" in caplog.text
+    assert "follows the chain again from end of block 7" in caplog.text

@@ -123,6 +123,7 @@ class BookFollower:
     async def handle(self, event: Event) -> None:
         """`apply`, in a thread (it reads the chain and writes the database)."""
         await asyncio.to_thread(self.apply, event)
+        self.last_error = None  # an event went through: whatever failed before works again
 
     def catch_up(self, watcher: EventWatcher) -> int:
         """Applies every confirmed event not handled yet; how many there were."""
@@ -161,8 +162,7 @@ class BookFollower:
                 delay = min(max_retry_delay, delay * 2)
             else:
                 return
-            if self.failures:
-                log.info("the book follows the chain again from %s", watcher.cursor)
+            log.info("the book follows the chain again from %s", watcher.cursor)
 
     # -- internals
 
