@@ -200,7 +200,7 @@ class LivePool:
 
     def match(
         self, *, trust: int, volume: int = 1, app_price: int = NRLC, pool_price: int = 2 * NRLC,
-        args: str = "10", app: str | None = None,
+        args: str = "10", app: str | None = None, offer: WorkerpoolOrder | None = None,
     ) -> DealCreated:  # fmt: skip
         """Signs an app, a workerpool and a request order and matches them: the new deal."""
         app = app or self.app
@@ -211,7 +211,8 @@ class LivePool:
                 self.app_owner.key, self.market_domain
             ),
             DatasetOrder.none(),
-            WorkerpoolOrder(
+            offer
+            or WorkerpoolOrder(
                 workerpool=self.workerpool,
                 workerpoolprice=pool_price,
                 volume=volume,
@@ -238,9 +239,9 @@ class LivePool:
 
     # -- services ----------------------------------------------------------------------------
 
-    def _serve(self, app: Any) -> Server:
+    def _serve(self, app: Any, lifespan: str = "off") -> Server:
         sock = free_socket()
-        config = uvicorn.Config(app, log_config=None, lifespan="off", access_log=False)
+        config = uvicorn.Config(app, log_config=None, lifespan=lifespan, access_log=False)
         server = uvicorn.Server(config)
         task = self.loop.submit(server.serve(sockets=[sock]))
         url = f"http://127.0.0.1:{sock.getsockname()[1]}"
@@ -252,7 +253,17 @@ class LivePool:
         self._servers.append(Server(url, server, task))
         return self._servers[-1]
 
-    def start_scheduler(self, **timeouts: float) -> str:
+    def serve_market(self) -> str:
+        """Runs the market service (the order book, following the chain); its URL."""
+        from nuage.market.service import create_app as create_market_app
+        from nuage.market.settings import MarketSettings
+
+        settings = MarketSettings(
+            database_url=f"sqlite:///{self.tmp_path / 'market.db'}", poll_interval=0.1
+        )
+        return self._serve(create_market_app(settings, contracts=self.contracts), "on").url
+
+    def start_scheduler(self, publisher: Any = None, **timeouts: float) -> str:
         """Starts (or restarts) the scheduler on its database; returns its URL."""
         config = SchedulerConfig(
             workerpool=self.workerpool,
@@ -274,6 +285,7 @@ class LivePool:
                 heartbeat_interval=0.3,
                 pull_interval=0.3,
                 watcher_poll=0.1,
+                publisher=publisher,
             )
 
         self.scheduler = self.loop.submit(build()).result(10)
@@ -389,6 +401,8 @@ class LivePool:
                     await asyncio.wrap_future(self._scheduler_task)
             if self.scheduler is not None and self.scheduler.storage is not None:
                 self.scheduler.storage.close()
+            if self.scheduler is not None and self.scheduler.publisher is not None:
+                self.scheduler.publisher.market.close()  # type: ignore[attr-defined]
             for server in self._servers:
                 server.server.should_exit = True
             for server in self._servers:

@@ -91,19 +91,52 @@ def serve(
     tx_retry_after: Annotated[
         float | None, typer.Option(help="Seconds before an unconfirmed transaction is resent [60].")
     ] = None,
+    price: Annotated[
+        str | None,
+        typer.Option(
+            help="Sell tasks at this price (RLC per task, or 500nRLC): keeps an order of the "
+            "pool open on the market. Without it, nothing is published.",
+            rich_help_panel="Offer",
+        ),
+    ] = None,
+    volume: Annotated[
+        int, typer.Option(help="Tasks per published order.", min=1, rich_help_panel="Offer")
+    ] = 100,
+    category: Annotated[
+        int, typer.Option(help="Category (0 = XS …).", min=0, rich_help_panel="Offer")
+    ] = 0,
+    trust: Annotated[
+        int, typer.Option(help="Highest trust offered.", min=0, rich_help_panel="Offer")
+    ] = 0,
+    tag: Annotated[
+        str,
+        typer.Option(
+            help="What the pool offers: gpu, tee (comma-separated).", rich_help_panel="Offer"
+        ),
+    ] = "",
+    market: Annotated[
+        str | None,
+        typer.Option(
+            "--market",
+            metavar="URL",
+            help="The market to publish on [default: the devnet's, else http://127.0.0.1:8702].",
+            rich_help_panel="Offer",
+        ),
+    ] = None,
     log_level: Annotated[
         str, typer.Option(help="debug, info, warning or error.", case_sensitive=False)
     ] = "info",
 ) -> None:
     """Run the scheduler in the foreground until Ctrl-C; logs go to stderr.
 
-    Example: `nuage scheduler serve --workerpool 0x… --as pool-owner --port 8703`
+    Example: `nuage scheduler serve --workerpool 0x… --as pool-owner --price 2 --trust 100`
 
     Options not given come from `NUAGE_SCHEDULER_*` environment variables, then the defaults.
     Its state is saved in its database: stopped and started again, it carries on where it was.
     Workers log in with their wallet (`nuage worker start --scheduler URL`).
     """
-    from nuage.cli._common import storage_url
+    from nuage.cli._common import amount, storage_url
+    from nuage.network import service_url
     from nuage.scheduler.server import serve as run
 
     if log_level.lower() not in ("debug", "info", "warning", "error"):
@@ -120,6 +153,15 @@ def serve(
         "contribution_timeout": contribution_timeout,
         "tx_retry_after": tx_retry_after,
     }
+    if price is not None:
+        overrides |= {
+            "offer_price": amount(price),
+            "offer_volume": volume,
+            "offer_category": category,
+            "offer_trust": trust,
+            "offer_tag": tag,
+            "market_url": service_url(config, "market", market, "http://127.0.0.1:8702"),
+        }
     scheduler_settings = _settings({k: v for k, v in overrides.items() if v is not None})
     run(scheduler_settings, signer(config, role, wallet), log_level=log_level.lower())
 

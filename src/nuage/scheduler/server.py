@@ -18,6 +18,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from nuage.exceptions import ConfigError
+from nuage.scheduler.offers import Offer, OfferPublisher
 
 __all__ = ["DEFAULT_PORT", "SchedulerSettings", "serve"]
 
@@ -57,6 +58,16 @@ class SchedulerSettings(BaseSettings):
     tick_interval: float = Field(default=1.0, gt=0)
     pull_interval: float = Field(default=2.0, gt=0)
     confirmations: int = Field(default=0, ge=0)
+    market_url: str | None = Field(
+        default=None, description="The market to publish the pool's orders on."
+    )
+    offer_price: int | None = Field(
+        default=None, ge=0, description="nRLC per task; None: publish nothing."
+    )
+    offer_volume: int = Field(default=100, ge=1)
+    offer_category: int = Field(default=0, ge=0)
+    offer_trust: int = Field(default=0, ge=0)
+    offer_tag: str = Field(default="", description="Tag names (tee, gpu), comma-separated.")
 
     def database(self) -> str:
         if self.database_url:
@@ -98,6 +109,7 @@ async def _serve(settings: SchedulerSettings, pool_owner: LocalAccount, log_leve
     contracts = await asyncio.to_thread(connect, Settings(), settings.rpc_url)
     store = SchedulerStore(open_engine(settings.database()))
     storage = StorageClient(settings.storage_url) if settings.storage_url else None
+    publisher = _publisher(settings)
     service = SchedulerService(
         hub=Hub(contracts),
         pool_owner=pool_owner,
@@ -113,6 +125,7 @@ async def _serve(settings: SchedulerSettings, pool_owner: LocalAccount, log_leve
         tick_interval=settings.tick_interval,
         heartbeat_interval=settings.heartbeat_interval,
         pull_interval=settings.pull_interval,
+        publisher=publisher,
     )
     service.watcher.confirmations = settings.confirmations
     stop = asyncio.Event()
@@ -147,5 +160,30 @@ async def _serve(settings: SchedulerSettings, pool_owner: LocalAccount, log_leve
         await asyncio.gather(running, return_exceptions=True)
         if storage is not None:
             storage.close()
+        if publisher is not None:
+            publisher.market.close()
     if running.done() and not running.cancelled() and running.exception() is not None:
         raise running.exception()  # type: ignore[misc]
+
+
+def _publisher(settings: SchedulerSettings) -> OfferPublisher | None:
+    """What keeps the pool's order on the market, when the settings give a price."""
+    if settings.offer_price is None:
+        return None
+    if not settings.market_url:
+        raise ConfigError("an offer price needs a market to publish on: pass --market URL")
+    from nuage.market.client import MarketClient
+    from nuage.protocol.tags import tag
+
+    names = [name.strip() for name in settings.offer_tag.split(",") if name.strip()]
+    try:
+        offer = Offer(
+            price=settings.offer_price,
+            volume=settings.offer_volume,
+            category=settings.offer_category,
+            trust=settings.offer_trust,
+            tag=tag(*names),
+        )
+    except (ValueError, KeyError) as error:
+        raise ConfigError(f"invalid offer: {error}") from None
+    return OfferPublisher(MarketClient(settings.market_url), offer)
