@@ -42,9 +42,7 @@ The rules:
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from eth_utils import keccak, to_checksum_address
@@ -69,7 +67,6 @@ from nuage.scheduler.actions import (
 )
 from nuage.scheduler.events import (
     ActionFailed,
-    Capabilities,
     ConsensusReached,
     ContributionSeen,
     DealSeen,
@@ -89,6 +86,21 @@ from nuage.scheduler.events import (
     WorkerHeartbeat,
     WorkerRegistered,
 )
+from nuage.scheduler.invariants import validate_state
+from nuage.scheduler.records import (
+    GPU_BIT,
+    MAX_CONTRIBUTORS,
+    TEE_BIT,
+    DealRecord,
+    InvalidState,
+    Replicate,
+    ReplicateStatus,
+    SchedulerConfig,
+    TaskPhase,
+    TaskRecord,
+    WorkerRecord,
+    is_winner,
+)
 
 __all__ = [
     "MAX_CONTRIBUTORS",
@@ -102,139 +114,6 @@ __all__ = [
     "TaskRecord",
     "WorkerRecord",
 ]
-
-MAX_CONTRIBUTORS = 64  # poco.vy: a task takes at most this many contributions
-TEE_BIT = 1
-GPU_BIT = 1 << 8
-
-
-class TaskPhase(enum.StrEnum):
-    NEW = "new"
-    INITIALIZING = "initializing"
-    ACTIVE = "active"
-    REVEALING = "revealing"
-    FINALIZING = "finalizing"
-    REOPENING = "reopening"
-    COMPLETED = "completed"
-    EXPIRED = "expired"
-    FAILED = "failed"
-
-    @property
-    def ended(self) -> bool:
-        return self in (TaskPhase.COMPLETED, TaskPhase.EXPIRED, TaskPhase.FAILED)
-
-    @property
-    def after_consensus(self) -> bool:
-        return self in (TaskPhase.REVEALING, TaskPhase.FINALIZING, TaskPhase.REOPENING)
-
-
-class ReplicateStatus(enum.StrEnum):
-    ASSIGNED = "assigned"
-    CONTRIBUTED = "contributed"
-    REVEALED = "revealed"
-    LOST = "lost"
-    FAILED = "failed"
-
-    @property
-    def on_chain(self) -> bool:
-        return self in (ReplicateStatus.CONTRIBUTED, ReplicateStatus.REVEALED)
-
-
-class InvalidState(AssertionError):
-    """`validate()` found a broken invariant: a bug in the state machine."""
-
-
-@dataclass(frozen=True)
-class SchedulerConfig:
-    """The pool this scheduler serves and its timeouts, in seconds."""
-
-    workerpool: str
-    heartbeat_timeout: float = 30.0  # a worker silent this long is lost
-    contribution_timeout: float | None = None  # None: 2 T + 60 s of the deal's category
-    upload_timeout: float = 60.0  # before another winner is asked to upload
-    tx_retry_after: float = 60.0  # a transaction unconfirmed this long is sent again
-    retention: float = 3600.0  # ended tasks are forgotten after this long
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "workerpool", to_checksum_address(self.workerpool))
-
-
-@dataclass
-class Replicate:
-    """One worker's share of a task."""
-
-    worker: str
-    status: ReplicateStatus
-    assigned_at: float
-    weight: int  # its vote weight, from its score when assigned
-    stake: int  # what contributing locks from its free balance (0 at trust <= 1)
-    round: int  # the task's round when assigned or contributed (reopens count rounds)
-    result_hash: bytes | None = None
-    counted: bool = True  # in the hub's result groups (False once a reopen dropped its group)
-    stage: str = "assigned"  # the last step the worker reported
-    failure: str | None = None
-
-
-@dataclass
-class TaskRecord:
-    """One task of a deal this pool serves."""
-
-    task_id: bytes
-    deal_id: bytes
-    index: int
-    trust: int
-    phase: TaskPhase
-    since: float  # when it entered its phase
-    retry_at: float = 0.0  # NEW or REVEALING: no transaction before this time
-    round: int = 0
-    consensus_value: bytes | None = None
-    reveal_deadline: int | None = None
-    digest: bytes | None = None
-    uploader: str | None = None
-    upload_asked_at: float | None = None
-    upload_refused: set[str] = field(default_factory=set)
-    result_blob: str | None = None
-    callback_data: bytes = b""
-    solo: bool = False  # finalize on its own: a batch holding it was refused
-    replicates: dict[str, Replicate] = field(default_factory=dict)
-
-    def with_status(self, *statuses: ReplicateStatus) -> list[Replicate]:
-        return [r for r in self.replicates.values() if r.status in statuses]
-
-    @property
-    def winners(self) -> list[Replicate]:
-        """The contributors of the consensus group (after consensus; empty before)."""
-        return [r for r in self.replicates.values() if _is_winner(self, r)]
-
-    @property
-    def contributors(self) -> list[str]:
-        """Every worker whose contribution is on chain, any round."""
-        return [r.worker for r in self.replicates.values() if r.status.on_chain]
-
-
-@dataclass
-class DealRecord:
-    deal_id: bytes
-    deal: Deal
-    params: str
-    seen_at: float
-    task_ids: list[bytes]
-
-    @property
-    def contribution_deadline(self) -> int:
-        return self.deal.start_time + 7 * self.deal.time_ref
-
-    @property
-    def final_deadline(self) -> int:
-        return self.deal.start_time + 10 * self.deal.time_ref
-
-
-@dataclass
-class WorkerRecord:
-    address: str
-    capabilities: Capabilities
-    last_seen: float
-    lost: bool = False
 
 
 class SchedulerState:
@@ -404,7 +283,7 @@ class SchedulerState:
         actions: list[Action] = []
         for task in self._tasks_of(worker.address):
             replicate = task.replicates[worker.address]
-            if task.phase is TaskPhase.REVEALING and _is_winner(task, replicate):
+            if task.phase is TaskPhase.REVEALING and is_winner(task, replicate):
                 if replicate.status is ReplicateStatus.CONTRIBUTED:
                     actions.append(AskReveal(task_id=task.task_id, workers=(worker.address,)))
                 elif task.uploader == worker.address and task.result_blob is None:
@@ -851,91 +730,9 @@ class SchedulerState:
     # -- invariants ----------------------------------------------------------------------------
 
     def validate(self) -> None:
-        """Raises InvalidState when an invariant does not hold."""
-        for task_id, task in self.tasks.items():
-            self._validate_task(task_id, task)
-        for address, worker in self.workers.items():
-            _check(address == worker.address, f"worker {address} filed under another address")
-            assigned = [
-                task
-                for task in self._tasks_of(address)
-                if task.replicates[address].status is ReplicateStatus.ASSIGNED
-            ]
-            if worker.lost:
-                _check(not assigned, f"lost worker {address} still holds assigned replicates")
-            _check(
-                len(assigned) <= worker.capabilities.max_parallel,
-                f"worker {address} holds {len(assigned)} replicates, more than it runs at once",
-            )
-
-    def _validate_task(self, task_id: bytes, task: TaskRecord) -> None:
-        name = f"task {task_id.hex()}"
-        record = self.deals.get(task.deal_id)
-        _check(record is not None, f"{name} belongs to no known deal")
-        assert record is not None
-        _check(task_id == derive_task_id(task.deal_id, task.index), f"{name} has a wrong id")
-        _check(task_id in record.task_ids, f"{name} is not listed in its deal")
-        deal = record.deal
-        _check(
-            deal.bot_first <= task.index < deal.bot_first + deal.bot_size,
-            f"{name} index outside its deal",
-        )
-        for worker, replicate in task.replicates.items():
-            _check(worker == replicate.worker, f"{name}: replicate filed under another worker")
-            if replicate.status.on_chain:
-                _check(replicate.result_hash is not None, f"{name}: contribution without a vote")
-            if replicate.status is ReplicateStatus.REVEALED:
-                _check(
-                    replicate.result_hash == task.consensus_value,
-                    f"{name}: {worker} revealed a result that is not the consensus",
-                )
-        assigned = task.with_status(ReplicateStatus.ASSIGNED)
-        if task.trust <= 1:
-            _check(
-                task.phase in (TaskPhase.ACTIVE, *(p for p in TaskPhase if p.ended)),
-                f"{name} at trust {task.trust} is {task.phase}: such tasks are never initialized",
-            )
-            _check(len(assigned) <= 1, f"{name} at trust 1 has {len(assigned)} pending replicates")
-        _check(
-            len(task.contributors) <= MAX_CONTRIBUTORS,
-            f"{name} has more contributions than allowed",
-        )
-        if task.phase.after_consensus:
-            _check(task.consensus_value is not None, f"{name} is {task.phase} without a consensus")
-            _check(task.reveal_deadline is not None, f"{name} is {task.phase} without a deadline")
-        if task.phase in (TaskPhase.NEW, TaskPhase.INITIALIZING, TaskPhase.ACTIVE):
-            _check(task.consensus_value is None, f"{name} is {task.phase} but holds a consensus")
-            _check(
-                not task.with_status(ReplicateStatus.REVEALED),
-                f"{name} is {task.phase} but has reveals",
-            )
-        if task.phase is TaskPhase.FINALIZING:
-            _check(task.result_blob is not None, f"{name} is finalizing without a result")
-        if task.uploader is not None and not task.phase.ended:
-            uploader = task.replicates.get(task.uploader)
-            _check(
-                uploader is not None and uploader.status is ReplicateStatus.REVEALED,
-                f"{name}: the uploader {task.uploader} has not revealed",
-            )
-        if task.phase in (TaskPhase.NEW, TaskPhase.INITIALIZING):
-            _check(not task.replicates, f"{name} has replicates before it was initialized")
-        if task.phase.ended:
-            _check(not assigned, f"{name} ended with replicates still assigned")
-
-
-def _is_winner(task: TaskRecord, replicate: Replicate) -> bool:
-    return (
-        task.consensus_value is not None
-        and replicate.status.on_chain
-        and replicate.counted
-        and replicate.result_hash == task.consensus_value
-    )
+        """Raises InvalidState when an invariant does not hold (`nuage.scheduler.invariants`)."""
+        validate_state(self)
 
 
 def _is_blob_id(text: str) -> bool:
     return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
-
-
-def _check(condition: bool, message: str) -> None:
-    if not condition:
-        raise InvalidState(message)
