@@ -108,13 +108,16 @@ class RunningWorker:
     stop: asyncio.Event
     task: Future[Any]
     crashed: list[str] = field(default_factory=list)
+    clients_closed: bool = False
 
     async def closed(self) -> None:
-        """Waits for the agent to stop, then closes its clients."""
+        """Waits for the agent to stop, then closes its clients (once)."""
         with contextlib.suppress(Exception):
             await asyncio.wrap_future(self.task)
-        await self.agent.scheduler.close()
-        self.agent.storage.close()
+        if not self.clients_closed:
+            self.clients_closed = True
+            await self.agent.scheduler.close()
+            self.agent.storage.close()
 
 
 class LivePool:
@@ -151,6 +154,7 @@ class LivePool:
         self._scheduler_task: Future[Any] | None = None
         self._scheduler_server: Server | None = None
         self._salt = 0
+        self._stopped: list[RunningWorker] = []
 
     def register_app(self, directory: Path) -> str:
         """Builds the app in `directory`, stores its bundle, registers it: its address."""
@@ -357,13 +361,16 @@ class LivePool:
         agent, stop = self.loop.submit(build()).result(10)
         task = self.loop.submit(agent.run(stop))
         running = RunningWorker(account, agent, stop, task, crashed)
+        if name in self.workers:
+            self._stopped.append(self.workers[name])
         self.workers[name] = running
         return running
 
     def stop_worker(self, name: str) -> None:
+        """Stops a worker as its process would stop (its database stays), closing its clients."""
         worker = self.workers[name]
         self.loop.loop.call_soon_threadsafe(worker.stop.set)
-        worker.task.result(10)
+        self.loop.submit(worker.closed()).result(10)
 
     # -- waiting -----------------------------------------------------------------------------
 
@@ -394,7 +401,8 @@ class LivePool:
         async def shut_down() -> None:
             for worker in self.workers.values():
                 worker.stop.set()
-            await asyncio.gather(*(worker.closed() for worker in self.workers.values()))
+            everyone = [*self.workers.values(), *self._stopped]
+            await asyncio.gather(*(worker.closed() for worker in everyone))
             if self._scheduler_stop is not None and self._scheduler_task is not None:
                 self._scheduler_stop.set()
                 with contextlib.suppress(Exception):
