@@ -4,7 +4,8 @@
 every role account RLC, and writes the devnet's state to
 `$NUAGE_HOME/devnet/devnet.json`, where every other command finds the RPC URL,
 the deployment, the accounts by role and the services' URLs. Services: the
-blob storage (`$NUAGE_HOME/storage`, port 8701 when free). `down` stops everything `up` started
+blob storage (`$NUAGE_HOME/storage`, port 8701 when free) and the order book (port 8702,
+SQLite in `devnet/market.db`). `down` stops everything `up` started
 and removes that state.
 
 The role accounts are anvil's well-known test accounts (public keys for a
@@ -54,6 +55,7 @@ __all__ = [
 
 DEFAULT_PORT = 8545
 STORAGE_PORT = 8701
+MARKET_PORT = 8702
 CHAIN_ID = 31337
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 BASE_ROLES = ("deployer", "requester", "app-owner", "dataset-owner", "pool-owner")
@@ -167,6 +169,7 @@ def up(
     block_time: int | None = None,
     workers: int = 3,
     storage_port: int | None = None,
+    market_port: int | None = None,
     progress: Callable[[str], None] = lambda _: None,
 ) -> DevnetState:
     """Starts the devnet; raises DevnetAlreadyUp if one runs. Stops what it started on failure."""
@@ -196,8 +199,29 @@ def up(
         deployment = deploy_protocol(chain, deployer)
         progress(f"funding {len(accounts) - 1} role accounts with RLC")
         _fund(Contracts(chain, deployment), deployer, accounts)
-        progress("starting the storage service")
-        services = {"storage": _start_storage(settings, started, storage_port)}
+        record = settings.deployment_file(chain.chain_id)
+        deployment.save(record)  # the services read it
+        progress("starting the storage and market services")
+        services = {
+            "storage": _start_service(
+                settings,
+                started,
+                "storage",
+                _pick_port(storage_port, preferred=STORAGE_PORT),
+                {"NUAGE_STORAGE_ROOT": str(settings.home / "storage")},
+            ),
+            "market": _start_service(
+                settings,
+                started,
+                "market",
+                _pick_port(market_port, preferred=MARKET_PORT),
+                {
+                    "NUAGE_MARKET_RPC_URL": url,
+                    "NUAGE_MARKET_DEPLOYMENT": str(record),
+                    "NUAGE_MARKET_DATABASE_URL": f"sqlite:///{_market_db(settings)}",
+                },
+            ),
+        }
         if block_time:
             # deploying and funding ran automined; real block times start now
             chain.w3.provider.make_request(RPCEndpoint("evm_setIntervalMining"), [block_time])
@@ -215,7 +239,6 @@ def up(
             daemons=started,
             services=services,
         )
-        deployment.save(settings.deployment_file(state.chain_id))
         state.save(settings.devnet_file)
         return state
     except BaseException:
@@ -283,24 +306,30 @@ def _clear(settings: Settings, state: DevnetState) -> None:
         if Deployment.load(record) == state.deployment:
             record.unlink()
     settings.devnet_file.unlink(missing_ok=True)
+    # the book belongs to this chain: a new devnet starts a new one
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{_market_db(settings)}{suffix}").unlink(missing_ok=True)
 
 
-def _start_storage(settings: Settings, started: list[Daemon], port: int | None) -> str:
-    port = _pick_port(port, preferred=STORAGE_PORT)
-    environment = os.environ | {
-        "NUAGE_STORAGE_ROOT": str(settings.home / "storage"),
-        "NUAGE_STORAGE_HOST": "127.0.0.1",
-        "NUAGE_STORAGE_PORT": str(port),
-    }
+def _start_service(
+    settings: Settings, started: list[Daemon], name: str, port: int, env: dict[str, str]
+) -> str:
+    """Starts `python -m nuage.<name>` on 127.0.0.1:`port`; its URL once it answers."""
+    prefix = f"NUAGE_{name.upper()}_"
+    environment = os.environ | env | {f"{prefix}HOST": "127.0.0.1", f"{prefix}PORT": str(port)}
     daemon = spawn(
-        "storage",
-        [sys.executable, "-m", "nuage.storage"],
-        settings.devnet_dir / "storage.log",
+        name,
+        [sys.executable, "-m", f"nuage.{name}"],
+        settings.devnet_dir / f"{name}.log",
         env=environment,
     )
     started.append(daemon)
     wait_until_healthy(daemon, port, "/health")
     return f"http://127.0.0.1:{port}"
+
+
+def _market_db(settings: Settings) -> Path:
+    return settings.devnet_dir / "market.db"
 
 
 def _fund(contracts: Contracts, deployer: LocalAccount, accounts: dict[str, LocalAccount]) -> None:

@@ -18,7 +18,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 import nuage
-from nuage.cli import account, apps, assets, devnet, storage, wallet
+from nuage.cli import account, apps, assets, devnet, market, order, orderbook, storage, wallet
 from nuage.exceptions import ContractRevert, NuageError, OrderIncompatible
 
 HELP = """\
@@ -32,9 +32,8 @@ escrow until the work is done.
 
 EPILOG = """\
 Start here: `nuage devnet up`, then `nuage account deposit 10 --as requester`.
-Coming with later issues: **order** and **orderbook** (publish and browse
-offers), **run**, **deal** and **task** (follow work, download results),
-**scheduler** and **worker** (sell computing power).
+Coming with later issues: **run**, **deal** and **task** (follow work,
+download results), **scheduler** and **worker** (sell computing power).
 """
 
 
@@ -82,7 +81,10 @@ app.add_typer(account.app, rich_help_panel="Your keys and money")
 app.add_typer(apps.app, rich_help_panel="Apps and data")
 app.add_typer(assets.dataset_app, rich_help_panel="Apps and data")
 app.add_typer(assets.workerpool_app, rich_help_panel="Sell computing power")
+app.add_typer(order.app, rich_help_panel="Orders")
+app.add_typer(orderbook.app, rich_help_panel="Orders")
 app.add_typer(storage.app, rich_help_panel="Services")
+app.add_typer(market.app, rich_help_panel="Services")
 
 
 @app.command(rich_help_panel="Try it")

@@ -49,6 +49,10 @@ def up(
         int | None,
         typer.Option(help="Port of the storage service [default: 8701 if free]"),
     ] = None,
+    market_port: Annotated[
+        int | None,
+        typer.Option(help="Port of the market (order book) service [default: 8702 if free]"),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Start the devnet: anvil, the contracts, funded accounts for every role.
@@ -66,6 +70,7 @@ def up(
                 block_time=block_time,
                 workers=workers,
                 storage_port=storage_port,
+                market_port=market_port,
                 progress=lambda step: err.print(f"  {step}…"),
             )
     except devnet.DevnetAlreadyUp as already:
