@@ -15,7 +15,9 @@ The tree::
     │                           (nuage.storage: BlobTooLarge, DigestMismatch, InvalidBlobId)
     ├── SandboxError            a sandbox runner is missing or cannot start
     ├── OrderError              an order cannot be used as it is
-    │   └── OrderIncompatible   orders do not match; ``.reasons`` lists every failed check
+    │   ├── OrderIncompatible   orders do not match; ``.reasons`` lists every failed check
+    │   └── (nuage.market) OrderRefused, UnknownOrder: the order book refused or lacks it
+    ├── (nuage.market) MarketError, MarketUnreachable: the order book service failed
     └── SignatureError          a signature is malformed or not from the expected signer
 
 The CLI prints a ``NuageError`` as a one-line message and exits with status 1; anything else is a
