@@ -467,8 +467,9 @@ class SchedulerService:
         event = ReplicateRequested(
             worker=worker, score=score, free_balance=balance, now=self.clock()
         )
-        for action in self.feed(event):
+        for action in self.feed(event, save=False):  # saved only when it hands work out
             if isinstance(action, AssignReplicate):
+                self._save()
                 return models.PullAnswer(assignment=self._assignment(action))
             if isinstance(action, NoWork):
                 return models.PullAnswer(reason=action.reason, retry_after=self.pull_interval)
