@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -13,6 +14,7 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_utils import keccak
 
+from nuage.exceptions import ConfigError
 from nuage.protocol.eip712 import Domain, recover
 from nuage.protocol.poco import authorization_digest, result_hash, sign_authorization
 from nuage.scheduler import models
@@ -20,6 +22,7 @@ from nuage.scheduler.api import create_app
 from nuage.scheduler.client import SchedulerClient, SchedulerRefused
 from nuage.scheduler.events import ConsensusReached, ContributionSeen, DealSeen, TaskInitialized
 from nuage.scheduler.service import SchedulerService
+from nuage.scheduler.snapshot import dump_state
 from nuage.scheduler.state import SchedulerConfig
 from nuage.scheduler.store import SchedulerStore, open_engine
 from nuage.scheduler.wire import deal_from_json
@@ -44,6 +47,9 @@ class FakeHub:
 
     def watched_contracts(self) -> dict[str, Any]:
         return {}
+
+    def genesis_hash(self) -> str:
+        return "0x" + "0e" * 32
 
     def score(self, address: str) -> int:
         return 0
@@ -188,6 +194,18 @@ async def test_a_malformed_result_is_refused_with_a_reason(service: SchedulerSer
         with pytest.raises(SchedulerRefused) as refused:
             await scheduler.hand_in(b"\x11" * 32, "not-a-blob-id", b"")
     assert refused.value.status == 422 and "blob_id" in str(refused.value)
+
+
+async def test_a_database_of_another_chain_is_refused(service: SchedulerService, tmp_path: Path):
+    service.store.save_state({**dump_state(service.state), "chain": {"chain_id": 1}})
+    again = SchedulerService(
+        hub=FakeHub(),  # type: ignore[arg-type]
+        pool_owner=POOL_OWNER,
+        config=SchedulerConfig(workerpool=POOL),
+        store=service.store,
+    )
+    with pytest.raises(ConfigError, match="another chain"):
+        await again.run(asyncio.Event())
 
 
 async def test_health_and_info_are_public(http: httpx.AsyncClient):

@@ -321,6 +321,10 @@ class Hub:
         args = logs[-1]["args"]
         return bytes(args["results"]), bytes(args["result_digest"])
 
+    def genesis_hash(self) -> str:
+        """The hash of block 0 (0x-hex): tells a chain from another with the same id."""
+        return "0x" + bytes(self.chain.w3.eth.get_block(0)["hash"]).hex()
+
     def latest_block_time(self) -> int:
         """The timestamp of the chain's latest block: the hub's `block.timestamp`, roughly."""
         return int(self.chain.w3.eth.get_block("latest")["timestamp"])

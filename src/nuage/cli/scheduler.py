@@ -68,7 +68,7 @@ def serve(
         typer.Option(
             "--database-url",
             help="sqlite:///PATH or postgresql+psycopg://… [default: "
-            "sqlite:///$NUAGE_HOME/scheduler/<workerpool>.db].",
+            "sqlite:///$NUAGE_HOME/scheduler/<chain>/<workerpool>.db].",
             show_default=False,
         ),
     ] = None,

@@ -69,7 +69,9 @@ def start(
     ] = None,
     data_dir: Annotated[
         Path | None,
-        typer.Option(help="Its database, cache and work [default: $NUAGE_HOME/worker/<address>]."),
+        typer.Option(
+            help="Its database, cache and work [default: $NUAGE_HOME/worker/<chain>/<address>]."
+        ),
     ] = None,
     max_wall_clock: Annotated[
         float | None,

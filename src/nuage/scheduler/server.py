@@ -42,7 +42,7 @@ class SchedulerSettings(BaseSettings):
     database_url: str | None = Field(
         default=None,
         description="sqlite:///PATH or postgresql+psycopg://… [default: "
-        "sqlite:///$NUAGE_HOME/scheduler/<workerpool>.db].",
+        "sqlite:///$NUAGE_HOME/scheduler/<chain id>-<genesis>/<workerpool>.db].",
     )
     rpc_url: str | None = None
     storage_url: str | None = Field(
@@ -69,10 +69,11 @@ class SchedulerSettings(BaseSettings):
     offer_trust: int = Field(default=0, ge=0)
     offer_tag: str = Field(default="", description="Tag names (tee, gpu), comma-separated.")
 
-    def database(self) -> str:
+    def database(self, chain: str) -> str:
+        """The database URL; the default file is per chain (`chain`: id and genesis hash)."""
         if self.database_url:
             return self.database_url
-        folder = _nuage_home() / "scheduler"
+        folder = _nuage_home() / "scheduler" / chain
         folder.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{folder / (self.workerpool.lower() + '.db')}"
 
@@ -107,11 +108,15 @@ async def _serve(settings: SchedulerSettings, pool_owner: LocalAccount, log_leve
     from nuage.storage.client import StorageClient
 
     contracts = await asyncio.to_thread(connect, Settings(), settings.rpc_url)
-    store = SchedulerStore(open_engine(settings.database()))
+    hub = Hub(contracts)
+    genesis = await asyncio.to_thread(hub.genesis_hash)
+    store = SchedulerStore(
+        open_engine(settings.database(f"{contracts.chain.chain_id}-{genesis[2:10]}"))
+    )
     storage = StorageClient(settings.storage_url) if settings.storage_url else None
     publisher = _publisher(settings)
     service = SchedulerService(
-        hub=Hub(contracts),
+        hub=hub,
         pool_owner=pool_owner,
         config=SchedulerConfig(
             workerpool=settings.workerpool,

@@ -136,7 +136,9 @@ class SchedulerService:
         self.clock = clock
         saved = store.load_state()
         self.restarted = saved is not None
+        self._saved_chain = None if saved is None else saved.get("chain")
         self.state = load_state(saved, config) if saved else SchedulerState(config)
+        self._chain_record: dict[str, Any] = {}
         self.watcher = EventWatcher(
             Web3LogSource(hub.chain.w3),
             hub.watched_contracts(),
@@ -179,6 +181,18 @@ class SchedulerService:
             self._save()
 
     async def _start(self) -> None:
+        genesis = await asyncio.to_thread(self.hub.genesis_hash)
+        self._chain_record = {
+            "chain_id": self.hub.chain.chain_id,
+            "genesis": genesis,
+            "hub": self.hub.deployment.hub,
+        }
+        if self.restarted and self._saved_chain not in (None, self._chain_record):
+            raise ConfigError(
+                f"the scheduler's database holds the state of another chain or deployment "
+                f"({self._saved_chain}, not {self._chain_record}): give this one its own "
+                "database (--database-url)"
+            )
         owner = await asyncio.to_thread(self.hub.contracts.workerpool_owner, self.workerpool)
         if owner != self.pool_owner.address:
             raise ConfigError(
@@ -217,7 +231,7 @@ class SchedulerService:
         return actions
 
     def _save(self, cursor: Any = None) -> None:
-        snapshot = dump_state(self.state)
+        snapshot = {**dump_state(self.state), "chain": self._chain_record}
         self.store.save_state(
             snapshot, cursor=None if cursor is None else (self.watcher.name, cursor)
         )

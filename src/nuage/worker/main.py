@@ -51,15 +51,16 @@ class WorkerSettings(BaseSettings):
     mode: str = HONEST
     sandbox: str | None = Field(default=None, description="bubblewrap, docker or podman")
     data_dir: Path | None = Field(
-        default=None, description="[default: $NUAGE_HOME/worker/<address>]"
+        default=None, description="[default: $NUAGE_HOME/worker/<chain id>-<genesis>/<address>]"
     )
     memory_bytes: int = Field(default=1024**3, gt=0)
     max_wall_clock: float | None = Field(default=None, gt=0)
     heartbeat_interval: float | None = Field(default=None, gt=0)
     pull_interval: float | None = Field(default=None, gt=0)
 
-    def folder(self, address: str) -> Path:
-        return self.data_dir or _nuage_home() / "worker" / address.lower()
+    def folder(self, address: str, chain: str) -> Path:
+        """Its own folder; the default is per chain (`chain`: id and genesis hash)."""
+        return self.data_dir or _nuage_home() / "worker" / chain / address.lower()
 
 
 def pick_runner(name: str | None) -> Runner:
@@ -118,17 +119,19 @@ async def _run(settings: WorkerSettings, account: LocalAccount) -> None:
     runner = pick_runner(settings.sandbox)
     log.info("sandbox: %s", runner.describe())
     contracts = await asyncio.to_thread(connect, Settings(), settings.rpc_url)
+    hub = Hub(contracts)
+    genesis = await asyncio.to_thread(hub.genesis_hash)
     scheduler = SchedulerClient(settings.scheduler_url, account)
     info = await _scheduler_info(scheduler)
     storage_url = settings.storage_url or info.storage_url
     storage_url = storage_url or service_url(Settings(), "storage", None, "http://127.0.0.1:8701")
     storage = StorageClient(storage_url, token=settings.storage_token)
-    folder = settings.folder(account.address)
+    folder = settings.folder(account.address, f"{contracts.chain.chain_id}-{genesis[2:10]}")
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     agent = WorkerAgent(
         account=account,
         scheduler=scheduler,
-        hub=Hub(contracts),
+        hub=hub,
         storage=storage,
         runner=runner,
         store=WorkerStore(open_engine(f"sqlite:///{folder / 'worker.db'}")),
