@@ -111,8 +111,8 @@ def test_two_colluding_liars_among_eleven_lose_their_stakes_to_the_honest(pool: 
         assert after[name].score == 4
     share = (deal.workerpool_price + 2 * deal.worker_stake) * 99 // 100 // 9
     for name in honest:
-        # staked (maybe already when `before` was read), unlocked, paid
-        assert after[name].free == before[name].free + before[name].frozen + share
+        # each deposited 100 RLC, staked, got its stake back and its share
+        assert after[name].free == 100 * NRLC + share
         assert after[name].frozen == 0
         assert settlement.worker_rewards[address[name]] == share
         assert after[name].score == 1
