@@ -4,8 +4,10 @@
 every role account RLC, and writes the devnet's state to
 `$NUAGE_HOME/devnet/devnet.json`, where every other command finds the RPC URL,
 the deployment, the accounts by role and the services' URLs. Services: the
-blob storage (`$NUAGE_HOME/storage`, port 8701 when free) and the order book (port 8702,
-SQLite in `devnet/market.db`). `down` stops everything `up` started
+blob storage (`$NUAGE_HOME/storage`, port 8701 when free) the order book (port 8702,
+SQLite in `devnet/market.db`), and a workerpool ("devnet pool") whose scheduler (port 8703)
+sells tasks at 1 RLC up to trust 100 on the market, with one worker process per worker
+account (each has deposited 100 RLC to stake). `down` stops everything `up` started
 and removes that state.
 
 The role accounts are anvil's well-known test accounts (public keys for a
@@ -17,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import socket
 import sys
 import time
@@ -26,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3.types import RPCEndpoint
@@ -56,6 +60,11 @@ __all__ = [
 DEFAULT_PORT = 8545
 STORAGE_PORT = 8701
 MARKET_PORT = 8702
+SCHEDULER_PORT = 8703
+DEVNET_POOL = "devnet pool"
+POOL_PRICE = "1"  # RLC per task, offered on the market by the devnet's scheduler
+POOL_TRUST = 100  # the highest trust it sells: requests at trust 1 take the one-tx path
+WORKER_DEPOSIT = 100 * NRLC_PER_RLC  # each worker's stake money in the hub
 CHAIN_ID = 31337
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 BASE_ROLES = ("deployer", "requester", "app-owner", "dataset-owner", "pool-owner")
@@ -85,6 +94,7 @@ class DevnetState:
     accounts: dict[str, dict[str, str]]  # role -> {"address", "private_key"}
     daemons: list[Daemon] = field(default_factory=list)
     services: dict[str, str] = field(default_factory=dict)  # service name -> URL
+    workerpool: str | None = None  # the devnet pool, run by the scheduler service
 
     def account(self, role: str) -> LocalAccount:
         entry = self.accounts.get(normalize_role(role))
@@ -104,6 +114,7 @@ class DevnetState:
             "accounts": self.accounts,
             "daemons": [daemon.as_dict() for daemon in self.daemons],
             "services": self.services,
+            "workerpool": self.workerpool,
         }
 
     @classmethod
@@ -117,6 +128,7 @@ class DevnetState:
             accounts={str(k): dict(v) for k, v in raw["accounts"].items()},
             daemons=[Daemon.from_dict(d) for d in raw.get("daemons", [])],
             services=dict(raw.get("services", {})),
+            workerpool=raw.get("workerpool"),
         )
 
     def save(self, path: Path) -> None:
@@ -170,6 +182,7 @@ def up(
     workers: int = 3,
     storage_port: int | None = None,
     market_port: int | None = None,
+    scheduler_port: int | None = None,
     progress: Callable[[str], None] = lambda _: None,
 ) -> DevnetState:
     """Starts the devnet; raises DevnetAlreadyUp if one runs. Stops what it started on failure."""
@@ -198,7 +211,8 @@ def up(
         deployer = accounts["deployer"]
         deployment = deploy_protocol(chain, deployer)
         progress(f"funding {len(accounts) - 1} role accounts with RLC")
-        _fund(Contracts(chain, deployment), deployer, accounts)
+        contracts = Contracts(chain, deployment)
+        _fund(contracts, deployer, accounts)
         record = settings.deployment_file(chain.chain_id)
         deployment.save(record)  # the services read it
         progress("starting the storage and market services")
@@ -222,10 +236,8 @@ def up(
                 },
             ),
         }
-        if block_time:
-            # deploying and funding ran automined; real block times start now
-            chain.w3.provider.make_request(RPCEndpoint("evm_setIntervalMining"), [block_time])
-            chain.w3.provider.make_request(RPCEndpoint("evm_setAutomine"), [False])
+        progress("registering the devnet workerpool; workers deposit their stake money")
+        pool = _prepare_pool(contracts, accounts)
         state = DevnetState(
             rpc_url=url,
             chain_id=chain.chain_id,
@@ -238,12 +250,24 @@ def up(
             },
             daemons=started,
             services=services,
+            workerpool=pool,
         )
+        state.save(settings.devnet_file)  # the scheduler and workers find their keys in it
+        progress(f"starting the scheduler and {workers} workers")
+        services["scheduler"] = _start_scheduler(
+            settings, started, url, pool, services, scheduler_port
+        )
+        _start_workers(settings, started, url, services["scheduler"], workers)
+        if block_time:
+            # deploying and funding ran automined; real block times start now
+            chain.w3.provider.make_request(RPCEndpoint("evm_setIntervalMining"), [block_time])
+            chain.w3.provider.make_request(RPCEndpoint("evm_setAutomine"), [False])
         state.save(settings.devnet_file)
         return state
     except BaseException:
         for daemon in reversed(started):
             daemon.stop()
+        settings.devnet_file.unlink(missing_ok=True)
         raise
 
 
@@ -271,6 +295,7 @@ class DevnetStatus:
                 for d in self.state.daemons
             },
             "services": self.state.services,
+            "workerpool": self.state.workerpool,
             "deployment": self.state.deployment.as_dict(),
             "accounts": {role: entry["address"] for role, entry in self.state.accounts.items()},
         }
@@ -306,9 +331,14 @@ def _clear(settings: Settings, state: DevnetState) -> None:
         if Deployment.load(record) == state.deployment:
             record.unlink()
     settings.devnet_file.unlink(missing_ok=True)
-    # the book belongs to this chain: a new devnet starts a new one
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{_market_db(settings)}{suffix}").unlink(missing_ok=True)
+    # the book, the scheduler's state and the workers' belong to this chain: a new devnet
+    # starts new ones
+    for database in (_market_db(settings), settings.devnet_dir / "scheduler.db"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{database}{suffix}").unlink(missing_ok=True)
+    for folder in settings.devnet_dir.glob("worker-*"):
+        if folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _start_service(
@@ -326,6 +356,76 @@ def _start_service(
     started.append(daemon)
     wait_until_healthy(daemon, port, "/health")
     return f"http://127.0.0.1:{port}"
+
+
+def _prepare_pool(contracts: Contracts, accounts: dict[str, LocalAccount]) -> str:
+    pool, _ = contracts.register_workerpool(accounts["pool-owner"], DEVNET_POOL)
+    workers = [account for role, account in accounts.items() if role.startswith("worker-")]
+    with ThreadPoolExecutor(max_workers=4) as threads:
+        list(threads.map(lambda worker: contracts.deposit(worker, WORKER_DEPOSIT), workers))
+    return pool
+
+
+def _start_scheduler(
+    settings: Settings,
+    started: list[Daemon],
+    rpc_url: str,
+    pool: str,
+    services: dict[str, str],
+    port: int | None,
+) -> str:
+    port = _pick_port(port, preferred=SCHEDULER_PORT)
+    command = [
+        sys.executable, "-m", "nuage.scheduler", "serve",
+        "--workerpool", pool, "--as", "pool-owner",
+        "--price", POOL_PRICE, "--trust", str(POOL_TRUST), "--volume", "1000",
+        "--market", services["market"],
+    ]  # fmt: skip
+    environment = os.environ | {
+        "NUAGE_HOME": str(settings.home),
+        "NUAGE_RPC_URL": rpc_url,
+        "NUAGE_STORAGE_URL": services["storage"],
+        "NUAGE_SCHEDULER_HOST": "127.0.0.1",
+        "NUAGE_SCHEDULER_PORT": str(port),
+        "NUAGE_SCHEDULER_DATABASE_URL": f"sqlite:///{settings.devnet_dir / 'scheduler.db'}",
+    }
+    daemon = spawn("scheduler", command, settings.devnet_dir / "scheduler.log", env=environment)
+    started.append(daemon)
+    wait_until_healthy(daemon, port, "/health")
+    return f"http://127.0.0.1:{port}"
+
+
+def _start_workers(
+    settings: Settings, started: list[Daemon], rpc_url: str, scheduler: str, count: int
+) -> None:
+    environment = os.environ | {"NUAGE_HOME": str(settings.home), "NUAGE_RPC_URL": rpc_url}
+    for n in range(1, count + 1):
+        role = f"worker-{n}"
+        command = [
+            sys.executable, "-m", "nuage.worker", "start",
+            "--scheduler", scheduler, "--as", role,
+            "--data-dir", str(settings.devnet_dir / role),
+        ]  # fmt: skip
+        started.append(spawn(role, command, settings.devnet_dir / f"{role}.log", env=environment))
+    _wait_for_workers(scheduler, count, [d for d in started if d.name.startswith("worker-")])
+
+
+def _wait_for_workers(scheduler: str, count: int, daemons: list[Daemon]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for daemon in daemons:
+            reason = daemon.exit_reason()
+            if reason is not None:
+                raise ConfigError(f"{daemon.name} exited at start: {reason}")
+        with contextlib.suppress(httpx.HTTPError, ValueError, KeyError, TypeError):
+            health = httpx.get(f"{scheduler}/health", timeout=2).json()
+            if int(health["summary"]["workers"]["alive"]) >= count:
+                return
+        time.sleep(0.1)
+    raise ConfigError(
+        f"the workers did not log in to the scheduler within 60 s: see "
+        f"{daemons[0].log if daemons else 'the worker logs'}"
+    )
 
 
 def _market_db(settings: Settings) -> Path:

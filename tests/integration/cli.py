@@ -27,7 +27,7 @@ class Nuage:
     def devnet_up(self, *options: str) -> Result:
         """`nuage devnet up` on free ports, so devnets of parallel tests never collide."""
         ports = ["--port", str(free_port()), "--storage-port", str(free_port())]
-        ports += ["--market-port", str(free_port())]
+        ports += ["--market-port", str(free_port()), "--scheduler-port", str(free_port())]
         return self("devnet", "up", *ports, *options)
 
     def json(self, *args: str, **env: str) -> Any:

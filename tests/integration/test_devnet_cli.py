@@ -19,14 +19,15 @@ def test_the_acceptance_journey(nuage: Nuage) -> None:
     nuage.devnet_up()
     state = devnet.load_state(Settings(home=nuage.home))
     assert state is not None
-    assert [daemon.name for daemon in state.daemons] == ["anvil", "storage", "market"]
+    names = ["anvil", "storage", "market", "scheduler", "worker-1", "worker-2", "worker-3"]
+    assert [daemon.name for daemon in state.daemons] == names
 
     nuage("account", "deposit", "10", "--as", "requester")
     shown = nuage.json("account", "show", "--as", "requester")
     assert shown["free"] == "10" and shown["frozen"] == "0"
 
     down = nuage("devnet", "down")
-    assert "stopped: market, storage, anvil" in down.stdout
+    assert "stopped: " + ", ".join(reversed(names)) in " ".join(down.stdout.split())
     assert not (nuage.home / "devnet" / "market.db").exists()
     for daemon in state.daemons:
         assert not daemon.running()

@@ -18,7 +18,19 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 import nuage
-from nuage.cli import account, apps, assets, devnet, market, order, orderbook, storage, wallet
+from nuage.cli import (
+    account,
+    apps,
+    assets,
+    devnet,
+    market,
+    order,
+    orderbook,
+    scheduler,
+    storage,
+    wallet,
+    worker,
+)
 from nuage.exceptions import ContractRevert, NuageError, OrderIncompatible
 
 HELP = """\
@@ -33,7 +45,7 @@ escrow until the work is done.
 EPILOG = """\
 Start here: `nuage devnet up`, then `nuage account deposit 10 --as requester`.
 Coming with later issues: **run**, **deal** and **task** (follow work,
-download results), **scheduler** and **worker** (sell computing power).
+download results).
 """
 
 
@@ -85,6 +97,8 @@ app.add_typer(order.app, rich_help_panel="Orders")
 app.add_typer(orderbook.app, rich_help_panel="Orders")
 app.add_typer(storage.app, rich_help_panel="Services")
 app.add_typer(market.app, rich_help_panel="Services")
+app.add_typer(scheduler.app, rich_help_panel="Sell computing power")
+app.add_typer(worker.app, rich_help_panel="Sell computing power")
 
 
 @app.command(rich_help_panel="Try it")

@@ -44,7 +44,9 @@ def up(
             "transaction, at once]",
         ),
     ] = None,
-    workers: Annotated[int, typer.Option(min=1, max=100, help="Worker accounts to fund.")] = 3,
+    workers: Annotated[
+        int, typer.Option(min=1, max=32, help="Workers in the devnet pool (one process each).")
+    ] = 3,
     storage_port: Annotated[
         int | None,
         typer.Option(help="Port of the storage service [default: 8701 if free]"),
@@ -53,9 +55,16 @@ def up(
         int | None,
         typer.Option(help="Port of the market (order book) service [default: 8702 if free]"),
     ] = None,
+    scheduler_port: Annotated[
+        int | None,
+        typer.Option(help="Port of the devnet pool's scheduler [default: 8703 if free]"),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Start the devnet: anvil, the contracts, funded accounts for every role.
+    """Start the devnet: anvil, the contracts, funded accounts, storage, market, a workerpool.
+
+    The pool's scheduler sells tasks at 1 RLC (up to trust 100) on the market and its workers
+    (one process each) run them in the sandbox.
 
     The state is written to $NUAGE_HOME/devnet (default ~/.nuage/devnet). Running `up` while
     a devnet runs says so and changes nothing.
@@ -71,6 +80,7 @@ def up(
                 workers=workers,
                 storage_port=storage_port,
                 market_port=market_port,
+                scheduler_port=scheduler_port,
                 progress=lambda step: err.print(f"  {step}…"),
             )
     except devnet.DevnetAlreadyUp as already:
