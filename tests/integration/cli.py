@@ -25,10 +25,14 @@ class Nuage:
         return result
 
     def devnet_up(self, *options: str) -> Result:
-        """`nuage devnet up` on free ports, so devnets of parallel tests never collide."""
+        """`nuage devnet up` on free ports, so devnets of parallel tests never collide.
+
+        One worker unless told otherwise: each is a process, and CI has two cores.
+        """
         ports = ["--port", str(free_port()), "--storage-port", str(free_port())]
         ports += ["--market-port", str(free_port()), "--scheduler-port", str(free_port())]
-        return self("devnet", "up", *ports, *options)
+        workers = [] if "--workers" in options else ["--workers", "1"]
+        return self("devnet", "up", *ports, *workers, *options)
 
     def json(self, *args: str, **env: str) -> Any:
         return json.loads(self(*args, "--json", **env).stdout)

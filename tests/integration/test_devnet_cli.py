@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 
 def test_the_acceptance_journey(nuage: Nuage) -> None:
     """devnet up, deposit 10 as the requester, see 10 RLC free, devnet down stops everything."""
-    nuage.devnet_up()
+    nuage.devnet_up("--workers", "3")
     state = devnet.load_state(Settings(home=nuage.home))
     assert state is not None
     names = ["anvil", "storage", "market", "scheduler", "worker-1", "worker-2", "worker-3"]
