@@ -47,7 +47,7 @@ def test_status_lists_the_chain_contracts_and_roles(running: Nuage) -> None:
     status = running.json("devnet", "status")
     assert status["up"] is True and status["chain_id"] == 31337
     assert status["processes"]["anvil"]["running"] is True
-    assert {"requester", "app-owner", "dataset-owner", "pool-owner", "worker-3"} <= set(
+    assert {"requester", "app-owner", "dataset-owner", "pool-owner", "worker-1"} <= set(
         status["accounts"]
     )
 
