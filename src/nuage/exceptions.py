@@ -18,6 +18,8 @@ The tree::
     │   ├── OrderIncompatible   orders do not match; ``.reasons`` lists every failed check
     │   └── (nuage.market) OrderRefused, UnknownOrder: the order book refused or lacks it
     ├── (nuage.market) MarketError, MarketUnreachable: the order book service failed
+    ├── (nuage.scheduler) SchedulerUnreachable, SchedulerRefused: a worker's scheduler
+    │                      does not answer or refuses; ApiError: what the scheduler answers
     └── SignatureError          a signature is malformed or not from the expected signer
 
 The CLI prints a ``NuageError`` as a one-line message and exits with status 1; anything else is a

@@ -116,16 +116,23 @@ class Chain:
         return self.contract(name, str(receipt["contractAddress"])), receipt
 
     def transact(
-        self, call: ContractFunction | ContractConstructor, sender: LocalAccount, value: int = 0
+        self,
+        call: ContractFunction | ContractConstructor,
+        sender: LocalAccount,
+        value: int = 0,
+        *,
+        gas_margin: float = GAS_MARGIN,
     ) -> TxReceipt:
         """Estimate, sign, send and wait for the receipt.
 
         A revert raises ContractRevert with its reason; a sender short of ETH raises
-        InsufficientFunds; a node that stops answering raises ChainUnreachable.
+        InsufficientFunds; a node that stops answering raises ChainUnreachable. `gas_margin`
+        multiplies the estimate: raise it for calls whose cost depends on transactions that may
+        land first (unused gas is refunded).
         """
         base: TxParams = {"from": sender.address, "value": value}  # type: ignore[typeddict-item]
         try:
-            gas = int(call.estimate_gas(base) * GAS_MARGIN)
+            gas = int(call.estimate_gas(base) * gas_margin)
         except ContractLogicError as error:
             raise ContractRevert(revert_reason(error)) from None
         # fees and the balance check need no nonce: only signing and sending hold the lock

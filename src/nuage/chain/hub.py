@@ -44,6 +44,8 @@ __all__ = [
     "sorted_contributors",
 ]
 
+CONTRIBUTE_GAS_MARGIN = 2.0  # see `contribute`
+
 MAX_BATCH = 16  # poco.vy MAX_BATCH: tasks per initializeArray / finalizeArray / claimArray
 MAX_CONTRIBUTORS = 64  # poco.vy MAX_CONTRIBUTORS
 
@@ -252,7 +254,9 @@ class Hub:
             b"",
             authorization,
         )
-        return self.chain.transact(call, worker)
+        # estimated alone, a contribution may land as the one that reaches consensus, which
+        # writes more: without room it would run out of gas
+        return self.chain.transact(call, worker, gas_margin=CONTRIBUTE_GAS_MARGIN)
 
     def reveal(self, worker: LocalAccount, task: bytes, digest: bytes) -> TxReceipt:
         return self.chain.transact(self.contract.functions.reveal(task, digest), worker)
