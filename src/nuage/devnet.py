@@ -183,6 +183,7 @@ def up(
     storage_port: int | None = None,
     market_port: int | None = None,
     scheduler_port: int | None = None,
+    pool: bool = True,
     progress: Callable[[str], None] = lambda _: None,
 ) -> DevnetState:
     """Starts the devnet; raises DevnetAlreadyUp if one runs. Stops what it started on failure."""
@@ -236,8 +237,10 @@ def up(
                 },
             ),
         }
-        progress("registering the devnet workerpool; workers deposit their stake money")
-        pool = _prepare_pool(contracts, accounts)
+        pool_address = None
+        if pool:
+            progress("registering the devnet workerpool; workers deposit their stake money")
+            pool_address = _prepare_pool(contracts, accounts)
         state = DevnetState(
             rpc_url=url,
             chain_id=chain.chain_id,
@@ -250,14 +253,15 @@ def up(
             },
             daemons=started,
             services=services,
-            workerpool=pool,
+            workerpool=pool_address,
         )
         state.save(settings.devnet_file)  # the scheduler and workers find their keys in it
-        progress(f"starting the scheduler and {workers} workers")
-        services["scheduler"] = _start_scheduler(
-            settings, started, url, pool, services, scheduler_port
-        )
-        _start_workers(settings, started, url, services["scheduler"], workers)
+        if pool_address is not None:
+            progress(f"starting the scheduler and {workers} workers")
+            services["scheduler"] = _start_scheduler(
+                settings, started, url, pool_address, services, scheduler_port
+            )
+            _start_workers(settings, started, url, services["scheduler"], workers)
         if block_time:
             # deploying and funding ran automined; real block times start now
             chain.w3.provider.make_request(RPCEndpoint("evm_setIntervalMining"), [block_time])

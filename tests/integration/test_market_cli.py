@@ -62,7 +62,14 @@ class Nuage:
 def nuage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nuage]:
     workdir = tmp_path_factory.mktemp("market-cli")
     config = Settings(home=workdir / "home")
-    state = devnet.up(config, port=free_port(), storage_port=free_port(), workers=1)
+    state = devnet.up(
+        config,
+        port=free_port(),
+        storage_port=free_port(),
+        market_port=free_port(),
+        workers=1,
+        pool=False,
+    )
     port = free_port()
     env = os.environ | {
         "NUAGE_HOME": str(config.home),

@@ -163,7 +163,7 @@ class Devnet:
 
 @pytest.fixture
 def devnet(nuage: Nuage, tmp_path: Path):  # type: ignore[no-untyped-def]
-    nuage.devnet_up("--workers", "4")
+    nuage.devnet_up("--workers", "4", "--no-pool")  # the test runs its own pool
     net = Devnet(nuage, tmp_path)
     yield net
     net.stop()

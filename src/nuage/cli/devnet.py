@@ -59,6 +59,14 @@ def up(
         int | None,
         typer.Option(help="Port of the devnet pool's scheduler [default: 8703 if free]"),
     ] = None,
+    pool: Annotated[
+        bool,
+        typer.Option(
+            "--pool/--no-pool",
+            help="Run the devnet pool (scheduler and workers); --no-pool only funds the worker "
+            "accounts, for running your own.",
+        ),
+    ] = True,
     as_json: JsonOption = False,
 ) -> None:
     """Start the devnet: anvil, the contracts, funded accounts, storage, market, a workerpool.
@@ -81,6 +89,7 @@ def up(
                 storage_port=storage_port,
                 market_port=market_port,
                 scheduler_port=scheduler_port,
+                pool=pool,
                 progress=lambda step: err.print(f"  {step}…"),
             )
     except devnet.DevnetAlreadyUp as already:
