@@ -20,8 +20,11 @@ import pytest
 
 from nuage.chain.client import Chain
 from nuage.chain.hub import results_blob
+from nuage.config import Settings
 from nuage.protocol.poco import TaskStatus
 from nuage.scheduler.state import TaskPhase
+from nuage.wallet import Keystores
+from tests.integration.cli import Nuage
 from tests.scheduler.live_pool import NRLC, LivePool
 
 pytestmark = pytest.mark.integration
@@ -80,7 +83,25 @@ def test_replicated_workers_agree_on_an_error_result(pool: LivePool):
     assert "exit status 1" in error_of(pool, task)
 
 
-def test_a_task_nobody_ran_is_claimed_and_the_requester_refunded_exactly(pool: LivePool):
+def _nuage_as_requester(pool: LivePool, home: Path) -> Nuage:
+    """The `nuage` command on the live pool's chain, signing with the requester's keystore."""
+    cli = Nuage(home)
+    record = home / "deployment.json"
+    pool.contracts.deployment.save(record)
+    cli.env |= {
+        "NUAGE_RPC_URL": pool.chain.url,
+        "NUAGE_DEPLOYMENT": str(record),
+        "NUAGE_PASSWORD": "pw",
+    }
+    Keystores(Settings(home=home).keystores_dir).import_key(
+        "requester", "0x" + bytes(pool.requester.key).hex(), "pw"
+    )
+    return cli
+
+
+def test_a_task_nobody_ran_is_claimed_and_the_requester_refunded_exactly(
+    pool: LivePool, tmp_path: Path
+):
     pool.start_scheduler()
     requester_before = pool.contracts.hub_account(pool.requester.address)
     owner_before = pool.contracts.hub_account(pool.pool_owner.address)
@@ -88,8 +109,17 @@ def test_a_task_nobody_ran_is_claimed_and_the_requester_refunded_exactly(pool: L
     created = pool.match(trust=1, volume=1, pool_price=2 * NRLC)  # no worker ever comes
     deal = created.deal
     (task,) = deal.task_ids(created.deal_id)
+    nuage = _nuage_as_requester(pool, tmp_path / "home")
+    task_hex = "0x" + task.hex()
+    assert nuage.json("task", "show", task_hex)["status"] == "UNSET"
+    early = nuage("task", "claim", task_hex, ok=False)
+    assert "it can be claimed after that" in " ".join(early.output.split())
     pool.advance_time(10 * deal.time_ref + 1)  # past the final deadline
-    pool.hub.claim_tasks(pool.requester, deal, created.deal_id, [(deal.bot_first, [])])
+    claimed = nuage.json("task", "claim", task_hex)  # the CLI, as a requester would
+    assert claimed["refunded_nrlc"] == deal.app_price + deal.dataset_price + deal.workerpool_price
+    assert nuage.json("task", "show", task_hex)["status"] == "FAILED"
+    shown = nuage.json("deal", "show", "0x" + created.deal_id.hex())
+    assert shown["tasks"] == {task_hex: "FAILED"}
 
     assert pool.hub.task(task).status == TaskStatus.FAILED
     assert pool.contracts.hub_account(pool.requester.address) == requester_before

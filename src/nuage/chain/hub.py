@@ -333,6 +333,33 @@ class Hub:
         """The timestamp of the chain's latest block: the hub's `block.timestamp`, roughly."""
         return int(self.chain.w3.eth.get_block("latest")["timestamp"])
 
+    def deal(self, deal_id: bytes) -> DealCreated | None:
+        """The deal as its `DealCreated` event recorded it, or None for an unknown id."""
+        logs = self.market.events.DealCreated().get_logs(
+            from_block=self.deployment.block, argument_filters={"deal_id": deal_id}
+        )
+        return DealCreated.from_args(dict(logs[-1]["args"])) if logs else None
+
+    def task_deal(self, task: bytes) -> tuple[DealCreated, int] | None:
+        """The deal a task belongs to and its index in it, or None for an unknown task.
+
+        Task ids are hashes of (deal id, index), so this reads every deal since the
+        deployment: fine for a devnet or a client, not for a hot path.
+        """
+        for entry in self.market.events.DealCreated().get_logs(from_block=self.deployment.block):
+            created = DealCreated.from_args(dict(entry["args"]))
+            ids = created.deal.task_ids(created.deal_id)
+            if task in ids:
+                return created, created.deal.bot_first + ids.index(task)
+        return None
+
+    def contributors(self, task: bytes) -> list[str]:
+        """Every worker that contributed to the task, in any round (what claim needs)."""
+        logs = self.contract.events.TaskContributed().get_logs(
+            from_block=self.deployment.block, argument_filters={"task_id": task}
+        )
+        return sorted_contributors({str(entry["args"]["worker"]) for entry in logs})
+
     def deals_created(self, receipt: TxReceipt) -> list[DealCreated]:
         """The deals a `matchOrders` transaction made."""
         logs = self.market.events.DealCreated().process_receipt(receipt, errors=DISCARD)

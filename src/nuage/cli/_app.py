@@ -28,6 +28,7 @@ from nuage.cli import (
     orderbook,
     scheduler,
     storage,
+    tasks,
     wallet,
     worker,
 )
@@ -44,8 +45,7 @@ escrow until the work is done.
 
 EPILOG = """\
 Start here: `nuage devnet up`, then `nuage account deposit 10 --as requester`.
-Coming with later issues: **run**, **deal** and **task** (follow work,
-download results).
+Coming with later issues: **run** (find offers, buy, follow, download).
 """
 
 
@@ -95,6 +95,8 @@ app.add_typer(assets.dataset_app, rich_help_panel="Apps and data")
 app.add_typer(assets.workerpool_app, rich_help_panel="Sell computing power")
 app.add_typer(order.app, rich_help_panel="Orders")
 app.add_typer(orderbook.app, rich_help_panel="Orders")
+app.add_typer(tasks.deal_app, rich_help_panel="Follow work")
+app.add_typer(tasks.task_app, rich_help_panel="Follow work")
 app.add_typer(storage.app, rich_help_panel="Services")
 app.add_typer(market.app, rich_help_panel="Services")
 app.add_typer(scheduler.app, rich_help_panel="Sell computing power")
