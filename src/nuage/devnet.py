@@ -65,6 +65,7 @@ DEVNET_POOL = "devnet pool"
 POOL_PRICE = "1"  # RLC per task, offered on the market by the devnet's scheduler
 POOL_TRUST = 100  # the highest trust it sells: requests at trust 1 take the one-tx path
 WORKER_DEPOSIT = 100 * NRLC_PER_RLC  # each worker's stake money in the hub
+POOL_OWNER_DEPOSIT = 1_000 * NRLC_PER_RLC  # the pool's stake money: 30% of 1 RLC per task
 CHAIN_ID = 31337
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 BASE_ROLES = ("deployer", "requester", "app-owner", "dataset-owner", "pool-owner")
@@ -364,9 +365,11 @@ def _start_service(
 
 def _prepare_pool(contracts: Contracts, accounts: dict[str, LocalAccount]) -> str:
     pool, _ = contracts.register_workerpool(accounts["pool-owner"], DEVNET_POOL)
-    workers = [account for role, account in accounts.items() if role.startswith("worker-")]
+    # workers stake from their hub accounts; so does the pool owner (30% of each task's price)
+    stakers = [(a, WORKER_DEPOSIT) for role, a in accounts.items() if role.startswith("worker-")]
+    stakers.append((accounts["pool-owner"], POOL_OWNER_DEPOSIT))
     with ThreadPoolExecutor(max_workers=4) as threads:
-        list(threads.map(lambda worker: contracts.deposit(worker, WORKER_DEPOSIT), workers))
+        list(threads.map(lambda staker: contracts.deposit(*staker), stakers))
     return pool
 
 

@@ -178,6 +178,18 @@ class Contracts:
         raw = self._view(self.app_registry.functions.app(_address(address)), f"app {address}")
         return AppRecord(_address(address), *raw)
 
+    def apps_named(self, name: str) -> list[str]:
+        """Addresses of the apps registered under `name`, newest first (scans the mints)."""
+        mints = self.app_registry.events.Transfer().get_logs(
+            from_block=self.deployment.block, argument_filters={"sender": ZERO_ADDRESS}
+        )
+        found = []
+        for entry in reversed(mints):
+            address = _address("0x" + int(entry["args"]["token_id"]).to_bytes(20, "big").hex())
+            if address not in found and self.app(address).name == name:
+                found.append(address)
+        return found
+
     def register_dataset(
         self, sender: LocalAccount, name: str, checksum: bytes, *, multiaddr: bytes = b""
     ) -> tuple[str, bool]:

@@ -14,6 +14,7 @@ from nuage.cli._common import (
     RpcOption,
     StorageOption,
     WalletOption,
+    amount,
     out,
     print_json,
     settings,
@@ -132,6 +133,58 @@ def deploy(
     verb = "deployed" if created else "already deployed"
     out.print(f"[green]✓[/] {name} {verb}: app {address}")
     out.print(f"  bundle sha256 {checksum} in {url}; owner {owner.address}")
+
+
+@app.command()
+def publish(
+    address: Annotated[str, typer.Argument(help="The app's address or name.")],
+    price: Annotated[str, typer.Option(help="RLC per execution (or 500nRLC).")] = "0",
+    volume: Annotated[int, typer.Option(min=1, help="Executions this order sells.")] = 1000,
+    tag: Annotated[str, typer.Option(help="What the app needs: gpu, tee (comma-separated).")] = "",
+    restrict_dataset: Annotated[
+        str | None, typer.Option(metavar="ADDRESS", help="Only with this dataset.")
+    ] = None,
+    restrict_workerpool: Annotated[
+        str | None, typer.Option(metavar="ADDRESS", help="Only on this workerpool.")
+    ] = None,
+    restrict_requester: Annotated[
+        str | None, typer.Option(metavar="ADDRESS", help="Only for this requester.")
+    ] = None,
+    market: Annotated[
+        str | None, typer.Option("--market", metavar="URL", help="[default: the devnet's]")
+    ] = None,
+    role: AsOption = None,
+    wallet: WalletOption = None,
+    rpc: RpcOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Sign an app order (price, volume, restrictions) and publish it on the market.
+
+    Example: `nuage app publish factorial --price 0.5 --volume 1000 --as app-owner`
+    """
+    import os
+
+    from nuage.cli.order import _print_record, _tag, market_client
+    from nuage.client import Client
+    from nuage.protocol.orders import ZERO_ADDRESS, AppOrder
+
+    config = settings()
+    owner = signer(config, role, wallet)
+    client = Client(owner, settings=config, rpc=rpc, market=market)
+    app_address = client.find_app(address)
+    order = AppOrder(
+        app=app_address,
+        appprice=amount(price),
+        volume=volume,
+        tag=_tag(tag),
+        datasetrestrict=restrict_dataset or ZERO_ADDRESS,
+        workerpoolrestrict=restrict_workerpool or ZERO_ADDRESS,
+        requesterrestrict=restrict_requester or ZERO_ADDRESS,
+        salt=os.urandom(32),
+    )
+    with market_client(config, market) as book, waiting("publishing…"):
+        record = book.publish(order.signed(owner.key, book.domain()))
+    _print_record(record, as_json, "published")
 
 
 @app.command()
