@@ -26,6 +26,7 @@ from nuage.cli import (
     market,
     order,
     orderbook,
+    run,
     scheduler,
     storage,
     tasks,
@@ -44,8 +45,7 @@ escrow until the work is done.
 """
 
 EPILOG = """\
-Start here: `nuage devnet up`, then `nuage account deposit 10 --as requester`.
-Coming with later issues: **run** (find offers, buy, follow, download).
+Start here: `nuage devnet up`, then `nuage run factorial 10 --as requester --deposit`.
 """
 
 
@@ -95,6 +95,8 @@ app.add_typer(assets.dataset_app, rich_help_panel="Apps and data")
 app.add_typer(assets.workerpool_app, rich_help_panel="Sell computing power")
 app.add_typer(order.app, rich_help_panel="Orders")
 app.add_typer(orderbook.app, rich_help_panel="Orders")
+app.command(name="run", rich_help_panel="Try it")(run.run)
+apps.app.command(name="run")(run.run)  # `nuage app run`, the same
 app.add_typer(tasks.deal_app, rich_help_panel="Follow work")
 app.add_typer(tasks.task_app, rich_help_panel="Follow work")
 app.add_typer(storage.app, rich_help_panel="Services")
