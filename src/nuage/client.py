@@ -168,6 +168,34 @@ class Client:
             )
         return found[0]
 
+    def deploy_app(self, source: Path) -> tuple[str, str, bool]:
+        """Builds the app in `source`, uploads it, registers it: (address, sha256, created now)."""
+        from nuage.apps import build
+
+        bundle = build(source)
+        self.upload(bundle.path)
+        address, created = self.contracts.register_app(
+            self.signer, bundle.manifest.name, bytes.fromhex(bundle.sha256)
+        )
+        return address, bundle.sha256, created
+
+    def publish_app(self, app: str, price: int, volume: int = 1000) -> str:
+        """Signs an app order at `price` nRLC per execution and publishes it; its hash."""
+        from nuage.market.client import MarketClient
+        from nuage.protocol.orders import AppOrder
+
+        order = AppOrder(app=self.find_app(app), appprice=price, volume=volume, salt=os.urandom(32))
+        with MarketClient(self.market_url) as market:
+            return market.publish(order.signed(self.signer.key, market.domain())).hash
+
+    def has_app_order(self, app: str) -> bool:
+        """Whether the market holds an open order of this app, signed by this client."""
+        from nuage.market.client import MarketClient
+
+        with MarketClient(self.market_url) as market:
+            page = market.query("app", app=self.find_app(app), owner=self.signer.address)
+            return page.total > 0
+
     def upload(self, path: Path) -> str:
         """Puts a file in storage; its blob id (what a request's input files name)."""
         from nuage.storage.client import StorageClient

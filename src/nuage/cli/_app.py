@@ -107,11 +107,12 @@ app.add_typer(worker.app, rich_help_panel="Sell computing power")
 
 @app.command(rich_help_panel="Try it")
 def demo() -> None:
-    """Deploy the contracts on a throwaway local chain and match orders into a deal.
+    """The whole network on this machine, doing real work: factorial, sudoku, a word cloud.
 
-    Starts anvil, deploys the RLC token, the registries and the hub, registers an app and a
-    workerpool, signs their orders and a request, matches them and prints the deal. Nothing is
-    kept afterwards.
+    Starts the devnet if it is not up (chain, contracts, storage, market, a pool with 3
+    sandboxed workers), deploys and publishes the example apps, then runs each through the
+    market, the chain, the pool and a worker's sandbox, and prints what came back. The devnet
+    keeps running afterwards: `nuage devnet down` stops it.
     """
     from nuage.demo import run_demo  # imports the chain stack: only when asked
 
