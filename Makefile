@@ -18,7 +18,7 @@ help:
 	@echo "make test       run the test suite (what CI runs)"
 	@echo "make lint       ruff check, ruff format --check, mypy"
 	@echo "make gas        measure contract gas into bench/results/gas.json"
-	@echo "make demo       deploy the contracts on a throwaway anvil chain, match orders into a deal"
+	@echo "make demo       the whole network on this machine running factorial, sudoku and wordcloud"
 	@echo "make clean      remove caches and build outputs; distclean also removes .venv and .tools"
 
 setup:
