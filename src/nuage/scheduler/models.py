@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 __all__ = [
+    "MAX_LOG_BYTES",
     "Assignment",
     "CapabilitiesBody",
     "Challenge",
@@ -22,17 +23,24 @@ __all__ = [
     "Info",
     "Instruction",
     "LoginRequest",
+    "LogsReport",
     "PullAnswer",
     "Registered",
+    "ReplicateLogs",
     "ResultHandIn",
     "Session",
     "StatusReport",
+    "TaskLogs",
     "login_message",
 ]
+
+MAX_LOG_BYTES = 64 * 1024  # of stdout and of stderr, per replicate: the tail is kept
 
 _HEX = r"^0x([0-9a-fA-F]{2})*$"
 _ADDRESS = r"^0x[0-9a-fA-F]{40}$"
 _BYTES32 = r"^0x[0-9a-fA-F]{64}$"
+_BASE64 = r"^[A-Za-z0-9+/]*={0,2}$"
+_BASE64_MAX = 4 * ((MAX_LOG_BYTES + 2) // 3)
 
 
 def login_message(workerpool: str, address: str, nonce: str) -> str:
@@ -147,3 +155,28 @@ class StatusReport(BaseModel):
 class ResultHandIn(BaseModel):
     blob_id: str = Field(pattern=r"^[0-9a-f]{64}$")
     callback_data: str = Field(default="0x", pattern=_HEX, max_length=2 + 2 * 1024)
+
+
+class LogsReport(BaseModel):
+    """A replicate's stdout and stderr as its worker kept them (base64), and how the run ended."""
+
+    stdout: str = Field(default="", pattern=_BASE64, max_length=_BASE64_MAX)
+    stderr: str = Field(default="", pattern=_BASE64, max_length=_BASE64_MAX)
+    exit_code: int | None = None
+    failure: str | None = Field(default=None, max_length=2000)
+
+
+class ReplicateLogs(BaseModel):
+    """One worker's logs of a task, as text (undecodable bytes replaced)."""
+
+    worker: str
+    stdout: str
+    stderr: str
+    exit_code: int | None = None
+    failure: str | None = Field(default=None, description="Why the run failed, or None.")
+    received_at: float
+
+
+class TaskLogs(BaseModel):
+    task_id: str
+    replicates: list[ReplicateLogs]
