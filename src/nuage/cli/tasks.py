@@ -1,4 +1,4 @@
-"""`nuage task` and `nuage deal`: follow work on chain, claim what failed."""
+"""`nuage task` and `nuage deal`: follow work on chain, read its logs, claim what failed."""
 
 from __future__ import annotations
 
@@ -23,13 +23,17 @@ from nuage.cli._common import (
 )
 from nuage.exceptions import ConfigError, NuageError
 
+DEFAULT_SCHEDULER = "http://127.0.0.1:8703"
+
 task_app = typer.Typer(
     name="task",
-    help="""A task is one execution of an app, in a deal: follow it, claim it if it failed.
+    help="""A task is one execution of an app, in a deal: follow it, read its logs, claim it if
+it failed.
 
 ```
 nuage task show 0x…            # status, deadlines, contributions, result
 nuage task show 0x… --watch    # until it is completed or failed
+nuage task logs 0x…            # what the app wrote to stdout and stderr, on each worker
 nuage task claim 0x… --as requester   # after the final deadline: refund
 ```""",
     no_args_is_help=True,
@@ -46,6 +50,15 @@ nuage deal show 0x…
 )
 
 TaskId = Annotated[str, typer.Argument(metavar="TASK", help="The task id (0x + 64 hex digits).")]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="URL",
+        help="The scheduler of the pool that ran the task "
+        f"[default: the devnet's, else {DEFAULT_SCHEDULER}]",
+    ),
+]
 ENDED = ("COMPLETED", "FAILED")
 
 
@@ -81,6 +94,72 @@ def show_task(
     out.print(table)
     if report["status"] == "COMPLETED" and report["result"]:
         out.print(f"result: `nuage storage get {report['result']} -o result.zip`")
+
+
+@task_app.command("logs")
+def task_logs(task: TaskId, scheduler: SchedulerOption = None, as_json: JsonOption = False) -> None:
+    """Show what the app wrote to stdout and stderr on each worker that ran the task.
+
+    The pool's scheduler keeps them (their last 64 KiB), not the chain: ask the scheduler of
+    the pool that ran the task.
+    """
+    from nuage.network import service_url
+    from nuage.scheduler.client import SchedulerRefused, SchedulerUnreachable, read_task_logs
+
+    config = settings()
+    task_id = _id(task, "task")
+    url = service_url(config, "scheduler", scheduler, DEFAULT_SCHEDULER)
+    try:
+        with waiting(f"asking the scheduler at {url}…"):
+            logs = read_task_logs(url, task_id)
+    except SchedulerUnreachable:
+        _not_the_devnets(task_id, scheduler)
+        raise SchedulerUnreachable(
+            f"the scheduler at {url} does not answer: pass --scheduler URL, the scheduler of the "
+            "pool that ran the task (on this machine, `nuage devnet up` starts one)"
+        ) from None
+    except SchedulerRefused as refused:
+        if refused.status != 404:
+            raise
+        _not_the_devnets(task_id, scheduler)
+        raise NuageError(
+            f"the scheduler at {url} holds no logs of task {task}: a worker sends them once it "
+            f"has run it (`nuage task show {task}` says where it is), or another pool ran it "
+            "(--scheduler URL)"
+        ) from None
+    if as_json:
+        print_json(logs.model_dump(mode="json"))
+        return
+    from rich.text import Text
+
+    for entry in logs.replicates:
+        ended = entry.failure or (
+            None if entry.exit_code is None else f"exit status {entry.exit_code}"
+        )
+        out.rule(Text(f"worker {entry.worker}" + (f" · {ended}" if ended else "")))
+        for name, text in (("stdout", entry.stdout), ("stderr", entry.stderr)):
+            out.print(f"[dim]{name}:[/]")
+            typer.echo(text.rstrip("\n") if text else "(nothing)")
+
+
+def _not_the_devnets(task_id: bytes, scheduler: str | None) -> None:
+    """Raises ConfigError when the task ran in another pool than the devnet's, whose scheduler
+    was asked for lack of --scheduler; does nothing when it cannot tell."""
+    from nuage.devnet import load_state
+
+    state = None if scheduler else load_state(settings())
+    if state is None or state.workerpool is None:
+        return
+    try:
+        found = _hub(None).task_deal(task_id)
+    except NuageError:
+        return
+    pool = None if found is None else found[0].deal.workerpool
+    if pool is not None and pool.lower() != state.workerpool.lower():
+        raise ConfigError(
+            f"task 0x{task_id.hex()} ran in workerpool {pool}, not the devnet's: its logs are "
+            "kept by that pool's scheduler; pass --scheduler URL"
+        )
 
 
 @task_app.command("claim")

@@ -1,6 +1,7 @@
 """The scheduler's HTTP API (FastAPI) for its workers, over a `SchedulerService`.
 
-Public: ``GET /health``, ``GET /info``, ``POST /auth/challenge``, ``POST /auth/login``. Every
+Public: ``GET /health``, ``GET /info``, ``POST /auth/challenge``, ``POST /auth/login``, and
+``GET /tasks/{task_id}/logs`` (every replicate's stdout and stderr, for the requester). Every
 other call needs ``Authorization: Bearer <token>`` from a login:
 
 =====================================  =========================================================
@@ -10,6 +11,7 @@ other call needs ``Authorization: Bearer <token>`` from a login:
 ``POST /replicates/next``              pull a replicate: an assignment, or why there is none
 ``POST /replicates/{task_id}/status``  a step done (fetched, computed, contributed…) or failed
 ``POST /replicates/{task_id}/result``  hand in the uploaded result's blob id (and callback data)
+``POST /replicates/{task_id}/logs``    the run's stdout and stderr (a worker of that task only)
 =====================================  =========================================================
 
 Every error answers ``{"error": {"code": ..., "message": ...}}``.
@@ -84,6 +86,10 @@ def create_app(service: SchedulerService) -> FastAPI:
     async def info() -> models.Info:
         return service.info()
 
+    @app.get("/tasks/{task_id}/logs")
+    async def task_logs(task_id: str) -> models.TaskLogs:
+        return service.task_logs(task_id)
+
     @app.post("/auth/challenge")
     async def challenge(body: models.ChallengeRequest) -> models.Challenge:
         return service.challenge(body.address)
@@ -112,6 +118,10 @@ def create_app(service: SchedulerService) -> FastAPI:
     @app.post("/replicates/{task_id}/result", status_code=204)
     async def hand_in(address: Worker, task_id: str, body: models.ResultHandIn) -> None:
         await service.hand_in(address, task_id, body)
+
+    @app.post("/replicates/{task_id}/logs", status_code=204)
+    async def save_logs(address: Worker, task_id: str, body: models.LogsReport) -> None:
+        service.save_logs(address, task_id, body)
 
     return app
 

@@ -9,10 +9,13 @@
 It logs in on first use (a challenge signed as an EIP-191 personal message) and again when the
 token is refused. Failures raise `SchedulerUnreachable` (no answer) or `SchedulerRefused` (an
 error answer, with the scheduler's message).
+
+Anyone may read a task's logs, without a wallet: ``read_task_logs(url, task_id)``.
 """
 
 from __future__ import annotations
 
+import base64
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -25,7 +28,14 @@ import nuage
 from nuage.exceptions import ConfigError, NuageError
 from nuage.scheduler import models
 
-__all__ = ["DEFAULT_SCHEDULER_URL", "SchedulerClient", "SchedulerRefused", "SchedulerUnreachable"]
+__all__ = [
+    "DEFAULT_SCHEDULER_URL",
+    "SchedulerClient",
+    "SchedulerRefused",
+    "SchedulerUnreachable",
+    "log_tail",
+    "read_task_logs",
+]
 
 DEFAULT_SCHEDULER_URL = "http://127.0.0.1:8703"
 
@@ -56,9 +66,7 @@ class SchedulerClient:
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        if not url.startswith(("http://", "https://")):
-            raise ConfigError(f"the scheduler URL {url!r} is not an http(s) URL")
-        self.url = url.rstrip("/")
+        self.url = _checked(url)
         self.account = account
         self._token: str | None = None
         self._http = httpx.AsyncClient(
@@ -136,6 +144,24 @@ class SchedulerClient:
         body = {"blob_id": blob_id, "callback_data": "0x" + callback_data.hex()}
         await self._call("POST", f"/replicates/0x{task_id.hex()}/result", body)
 
+    async def report_logs(
+        self,
+        task_id: bytes,
+        stdout: bytes,
+        stderr: bytes,
+        *,
+        exit_code: int | None = None,
+        failure: str | None = None,
+    ) -> None:
+        """Sends a run's stdout and stderr (their last `MAX_LOG_BYTES` each) for the requester."""
+        body = {
+            "stdout": base64.b64encode(log_tail(stdout)).decode(),
+            "stderr": base64.b64encode(log_tail(stderr)).decode(),
+            "exit_code": exit_code,
+            "failure": None if failure is None else failure[:2000],
+        }
+        await self._call("POST", f"/replicates/0x{task_id.hex()}/logs", body)
+
     # -- plumbing -----------------------------------------------------------------------------
 
     async def _call(
@@ -159,6 +185,47 @@ class SchedulerClient:
                 raise _refusal(response)
             return None if response.status_code == 204 else response.json()
         raise AssertionError("unreachable")
+
+
+def read_task_logs(
+    url: str,
+    task_id: bytes,
+    *,
+    timeout: float = 30.0,
+    transport: httpx.BaseTransport | None = None,
+) -> models.TaskLogs:
+    """Every replicate's logs of a task, as the scheduler at `url` keeps them (a public call)."""
+    base = _checked(url)
+    headers = {"user-agent": f"nuage/{nuage.__version__}"}
+    with httpx.Client(base_url=base, timeout=timeout, transport=transport, headers=headers) as http:
+        try:
+            response = http.get(f"/tasks/0x{task_id.hex()}/logs")
+        except httpx.TransportError as error:
+            raise SchedulerUnreachable(
+                f"the scheduler at {base} does not answer ({type(error).__name__})"
+            ) from None
+    if response.status_code >= 400:
+        raise _refusal(response)
+    try:
+        return models.TaskLogs.model_validate(response.json())
+    except ValueError:
+        raise SchedulerRefused(
+            response.status_code, "bad_answer", f"{base} does not answer as a nuage scheduler"
+        ) from None
+
+
+def log_tail(data: bytes, limit: int = models.MAX_LOG_BYTES) -> bytes:
+    """At most `limit` bytes of a log: its tail, after a marker when the head was dropped."""
+    if len(data) <= limit:
+        return data
+    marker = f"[nuage: only the tail of {len(data)} bytes is kept]\n".encode()
+    return marker + data[len(data) - (limit - len(marker)) :]
+
+
+def _checked(url: str) -> str:
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"the scheduler URL {url!r} is not an http(s) URL")
+    return url.rstrip("/")
 
 
 def _refusal(response: httpx.Response) -> SchedulerRefused:

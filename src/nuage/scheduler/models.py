@@ -1,7 +1,8 @@
 """The scheduler's HTTP API, as pydantic models: what workers send and what they get back.
 
 Every worker call carries a bearer token obtained by signing a challenge (EIP-191 personal
-message, `login_message`) with the worker's wallet. Byte strings travel as 0x-hex.
+message, `login_message`) with the worker's wallet. Byte strings travel as 0x-hex, except a
+replicate's logs: base64 up (`LogsReport`), text down (`TaskLogs`, read by anyone).
 """
 
 from __future__ import annotations

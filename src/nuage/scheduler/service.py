@@ -22,6 +22,8 @@ function run beside the loops with the service, to do it (see `nuage.market.Mark
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import logging
 import secrets
@@ -76,7 +78,7 @@ from nuage.scheduler.events import (
 )
 from nuage.scheduler.snapshot import dump_state, load_state
 from nuage.scheduler.state import SchedulerConfig, SchedulerState
-from nuage.scheduler.store import SchedulerStore
+from nuage.scheduler.store import SchedulerStore, TaskLog
 from nuage.scheduler.wire import deal_to_json
 from nuage.storage.client import StorageClient
 
@@ -118,6 +120,7 @@ class SchedulerService:
         pull_interval: float = 2.0,
         watcher_poll: float = 0.5,
         session_ttl: float = 24 * 3600.0,
+        log_retention: float = 7 * 24 * 3600.0,
         publisher: Publisher | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -132,6 +135,7 @@ class SchedulerService:
         self.heartbeat_interval = heartbeat_interval
         self.pull_interval = pull_interval
         self.session_ttl = session_ttl
+        self.log_retention = log_retention
         self.publisher = publisher
         self.clock = clock
         saved = store.load_state()
@@ -546,6 +550,64 @@ class SchedulerService:
             )
         )
 
+    # -- replicates' logs (kept beside the state: no consensus data) --------------------------
+
+    def save_logs(self, worker: str, task: str, body: models.LogsReport) -> None:
+        """Keeps a replicate's stdout and stderr; only a worker the task was assigned to may."""
+        self._registered(worker)
+        task_id = _bytes32(task)
+        record = self.state.tasks.get(task_id)
+        if record is None:
+            raise ApiError(404, "unknown_task", f"this scheduler has no task {_hex(task_id)}")
+        if worker not in record.replicates:
+            raise ApiError(
+                403, "not_assigned", f"task {_hex(task_id)} was not assigned to {worker}"
+            )
+        now = self.clock()
+        logs = TaskLog(
+            task_id=_hex(task_id),
+            worker=worker,
+            stdout=_log_bytes("stdout", body.stdout),
+            stderr=_log_bytes("stderr", body.stderr),
+            exit_code=body.exit_code,
+            failure=body.failure,
+            received_at=now,
+        )
+        self.store.save_logs(logs, keep_after=now - self.log_retention)
+        log.info(
+            "worker %s sent the logs of task %s (%d bytes of stdout, %d of stderr)",
+            worker,
+            _short(task_id),
+            len(logs.stdout),
+            len(logs.stderr),
+        )
+
+    def task_logs(self, task: str) -> models.TaskLogs:
+        """Every replicate's logs of a task, as text; 404 when there are none."""
+        task_id = _hex(_bytes32(task))
+        found = self.store.task_logs(task_id)
+        if not found:
+            raise ApiError(
+                404,
+                "no_logs",
+                f"this scheduler (workerpool {self.workerpool}) holds no logs of task "
+                f"{task_id}: no worker has run it yet, or another pool ran it",
+            )
+        return models.TaskLogs(
+            task_id=task_id,
+            replicates=[
+                models.ReplicateLogs(
+                    worker=entry.worker,
+                    stdout=entry.stdout.decode("utf-8", errors="replace"),
+                    stderr=entry.stderr.decode("utf-8", errors="replace"),
+                    exit_code=entry.exit_code,
+                    failure=entry.failure,
+                    received_at=entry.received_at,
+                )
+                for entry in found
+            ],
+        )
+
     # -- logs ----------------------------------------------------------------------------------
 
     @staticmethod
@@ -595,6 +657,18 @@ def _bytes32(text: str) -> bytes:
         raw = b""
     if len(raw) != 32:
         raise ApiError(422, "bad_task_id", f"{text[:80]!r} is not a task id (32 bytes, 0x-hex)")
+    return raw
+
+
+def _log_bytes(name: str, text: str) -> bytes:
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except binascii.Error:
+        raise ApiError(422, "bad_logs", f"{name} is not base64") from None
+    if len(raw) > models.MAX_LOG_BYTES:
+        raise ApiError(
+            422, "logs_too_large", f"{name} is over {models.MAX_LOG_BYTES} bytes: send its tail"
+        )
     return raw
 
 

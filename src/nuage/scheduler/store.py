@@ -1,10 +1,11 @@
-"""The scheduler's database: its state, the event watcher's cursor, login challenges, sessions.
+"""The scheduler's database: its state, the event watcher's cursor, logins, replicates' logs.
 
 SQLite by default (a file), PostgreSQL by URL, through SQLAlchemy. The state is one JSON
 document (`nuage.scheduler.snapshot`) saved whole; a chain event's handling saves it in the same
 transaction as the watcher's cursor (`save_state(..., cursor=...)`), so after a crash the state
 and the position in the chain agree. Login challenges and session tokens live beside it; tokens
-are stored as their sha256 only.
+are stored as their sha256 only. The logs workers send (stdout, stderr) are kept per task and
+worker, outside the state: they are no consensus data, and are pruned after a retention time.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import (
     Column,
     Engine,
     Float,
+    Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -32,7 +36,7 @@ from sqlalchemy import (
 
 from nuage.chain.watcher import Cursor, SqlCursorStore, cursor_table
 
-__all__ = ["SchedulerStore", "open_engine"]
+__all__ = ["SchedulerStore", "TaskLog", "open_engine"]
 
 
 def open_engine(url: str) -> Engine:
@@ -79,6 +83,17 @@ class SchedulerStore:
             Column("address", String(42), nullable=False),
             Column("expires_at", Float, nullable=False),
             Column("created_at", Float, nullable=False),
+        )
+        self.logs = Table(
+            "scheduler_task_logs",
+            metadata,
+            Column("task_id", String(66), primary_key=True),
+            Column("worker", String(42), primary_key=True),
+            Column("stdout", LargeBinary, nullable=False),
+            Column("stderr", LargeBinary, nullable=False),
+            Column("exit_code", Integer, nullable=True),
+            Column("failure", Text, nullable=True),
+            Column("received_at", Float, nullable=False, index=True),
         )
         self.cursor_table = cursor_table(metadata)
         metadata.create_all(engine)
@@ -156,6 +171,51 @@ class SchedulerStore:
         if row is None or row.expires_at < now:
             return None
         return str(row.address)
+
+    # -- replicates' logs ---------------------------------------------------------------------
+
+    def save_logs(self, logs: TaskLog, *, keep_after: float) -> None:
+        """Keeps `logs` (replacing what that worker sent before for that task); forgets the logs
+        received before `keep_after`."""
+        key = (self.logs.c.task_id == logs.task_id) & (self.logs.c.worker == logs.worker)
+        with self.engine.begin() as connection:
+            connection.execute(delete(self.logs).where(self.logs.c.received_at < keep_after))
+            connection.execute(delete(self.logs).where(key))
+            connection.execute(insert(self.logs).values(**asdict(logs)))
+
+    def task_logs(self, task_id: str) -> list[TaskLog]:
+        """Every worker's logs of a task (0x-hex id), in the order they came."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(self.logs)
+                .where(self.logs.c.task_id == task_id)
+                .order_by(self.logs.c.received_at, self.logs.c.worker)
+            ).all()
+        return [
+            TaskLog(
+                task_id=row.task_id,
+                worker=row.worker,
+                stdout=bytes(row.stdout),
+                stderr=bytes(row.stderr),
+                exit_code=row.exit_code,
+                failure=row.failure,
+                received_at=row.received_at,
+            )
+            for row in rows
+        ]
+
+
+@dataclass(frozen=True)
+class TaskLog:
+    """What one worker's run of a task wrote to stdout and stderr, and how it ended."""
+
+    task_id: str  # 0x-hex
+    worker: str
+    stdout: bytes
+    stderr: bytes
+    exit_code: int | None
+    failure: str | None
+    received_at: float
 
 
 def _sha256(token: str) -> str:

@@ -8,6 +8,10 @@ Two loops: the **heartbeat** (its answer carries the scheduler's instructions: r
 abort, release) and the **pull** (a replicate whenever a slot is free). Before running anything
 an assignment is checked against the chain: the deal's commitment, its params' hash, the task
 id, and the authorization's signer (the pool owner).
+
+After a run, its stdout and stderr go to the scheduler (their tails), for the requester to read
+(`nuage task logs`); they are no consensus data and stay out of the state: a failure to send
+them is logged, nothing more.
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
@@ -38,6 +43,7 @@ from nuage.scheduler.models import Assignment as AssignmentBody
 from nuage.scheduler.models import CapabilitiesBody, Instruction
 from nuage.storage.client import StorageClient
 from nuage.worker.execution import (
+    ComputedResult,
     ParamsError,
     TaskContext,
     error_result,
@@ -221,9 +227,12 @@ class WorkerAgent:
         changed = [self.state.replicates[t] for t in self.state.changed]
         self.store.save(self.address, changed)
         for action in actions:
-            task = asyncio.create_task(self._perform(action))
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
+            self._spawn(self._perform(action))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
 
     async def _heartbeat_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -304,7 +313,10 @@ class WorkerAgent:
         if isinstance(action, Fetch):
             return await asyncio.to_thread(self._fetch, record)
         if isinstance(action, Compute):
-            return await asyncio.to_thread(self._compute, record)
+            event, result = await asyncio.to_thread(self._compute, record)
+            if result is not None and result.logs:
+                self._spawn(self._send_logs(record.task_id, result))
+            return event
         if isinstance(action, Contribute):
             return await asyncio.to_thread(self._contribute, record, action.vote)
         if isinstance(action, Reveal):
@@ -328,6 +340,18 @@ class WorkerAgent:
             log.warning(
                 "telling the scheduler about task %s failed: %s", _short(action.task_id), error
             )
+
+    async def _send_logs(self, task_id: bytes, result: ComputedResult) -> None:
+        try:
+            await self.scheduler.report_logs(
+                task_id,
+                result.logs.get("stdout", b""),
+                result.logs.get("stderr", b""),
+                exit_code=result.exit_code,
+                failure=result.failure,
+            )
+        except (SchedulerUnreachable, SchedulerRefused) as error:
+            log.warning("sending the logs of task %s failed: %s", _short(task_id), error)
 
     # -- the steps, in threads -----------------------------------------------------------------
 
@@ -389,14 +413,16 @@ class WorkerAgent:
             return "the deal does not match its commitment on chain"
         return None
 
-    def _compute(self, record: ReplicateRecord) -> Event:
+    def _compute(self, record: ReplicateRecord) -> tuple[Event, ComputedResult | None]:
+        """The run's outcome, and the result when there is one (its logs empty if no app ran)."""
         task_id, now = record.task_id, self.clock()
         prepared = self._prepared.get(task_id)
         work = self._work(task_id)
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True, mode=0o700)
         if prepared is None:
-            return StepFailed(task_id=task_id, reason="computing before fetching", now=now)
+            failed = StepFailed(task_id=task_id, reason="computing before fetching", now=now)
+            return failed, None
         if isinstance(prepared, str):
             result = error_result(work / "error-result", prepared)
         else:
@@ -411,17 +437,19 @@ class WorkerAgent:
                     self.runner, prepared.app_dir, prepared.manifest, prepared.context, work, limits
                 )
             except SandboxError as error:
-                return StepFailed(task_id=task_id, reason=f"the sandbox failed: {error}", now=now)
+                reason = f"the sandbox failed: {error}"
+                return StepFailed(task_id=task_id, reason=reason, now=now), None
         (work / "result-dir").write_text(str(result.output_dir))
         outcome = f"error result ({result.error})" if result.error else "result"
         log.info("task %s computed: %s, digest 0x%s", _short(task_id), outcome, result.digest.hex())
-        return ResultComputed(
+        computed = ResultComputed(
             task_id=task_id,
             digest=result.digest,
             callback_data=result.callback_data,
             app_error=result.error,
             now=now,
         )
+        return computed, result
 
     def _contribute(self, record: ReplicateRecord, vote: bytes) -> Event:
         a, now = record.assignment, self.clock()

@@ -37,7 +37,7 @@ import shutil
 import stat
 import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -106,7 +106,9 @@ class ComputedResult:
     callback_data: bytes
     output_dir: Path
     error: str | None = None  # the app's error-message, or why the run failed
-    logs: Mapping[str, bytes] = field(default_factory=dict)
+    logs: Mapping[str, bytes] = field(default_factory=dict)  # "stdout", "stderr" (bounded)
+    exit_code: int | None = None  # the app's exit status; None: a signal, or it never ran
+    failure: str | None = None  # the sandbox's words when the run failed (RunResult.failure)
 
 
 def parse_params(params: str) -> tuple[list[str], list[str]]:
@@ -200,6 +202,11 @@ def read_result(output_dir: Path, run: RunResult, error_dir: Path) -> ComputedRe
     When the run failed in a way the app did not report itself, the result is an error result
     written into `error_dir`.
     """
+    result = _result_of(output_dir, run, error_dir)
+    return replace(result, exit_code=run.exit_code, failure=run.failure)
+
+
+def _result_of(output_dir: Path, run: RunResult, error_dir: Path) -> ComputedResult:
     logs = {"stdout": run.stdout, "stderr": run.stderr}
     exited_with_error = (
         run.failure is not None
