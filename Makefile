@@ -11,13 +11,14 @@ LINTED := $(wildcard src tests bench)
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test lint gas demo clean distclean
+.PHONY: help setup test lint gas bench demo clean distclean
 
 help:
 	@echo "make setup      install uv, the Python environment, anvil and bubblewrap (scripts/setup.sh)"
 	@echo "make test       run the test suite (what CI runs)"
 	@echo "make lint       ruff check, ruff format --check, mypy"
 	@echo "make gas        measure contract gas into bench/results/gas.json"
+	@echo "make bench      every benchmark into bench/results/*.json and SUMMARY.md (< 30 min)"
 	@echo "make demo       the whole network on this machine running factorial, sudoku and wordcloud"
 	@echo "make clean      remove caches and build outputs; distclean also removes .venv and .tools"
 
@@ -37,6 +38,9 @@ lint: $(STAMP)
 
 gas: $(STAMP)
 	$(PY) -m bench.gas
+
+bench: $(STAMP)
+	$(PY) -m bench
 
 demo: $(STAMP)
 	$(VENV)/bin/nuage demo
