@@ -30,6 +30,7 @@ from nuage.cli import (
     scheduler,
     storage,
     tasks,
+    trust,
     wallet,
     worker,
 )
@@ -99,6 +100,7 @@ app.command(name="run", rich_help_panel="Try it")(run.run)
 apps.app.command(name="run")(run.run)  # `nuage app run`, the same
 app.add_typer(tasks.deal_app, rich_help_panel="Follow work")
 app.add_typer(tasks.task_app, rich_help_panel="Follow work")
+app.add_typer(trust.app, rich_help_panel="Follow work")
 app.add_typer(storage.app, rich_help_panel="Services")
 app.add_typer(market.app, rich_help_panel="Services")
 app.add_typer(scheduler.app, rich_help_panel="Sell computing power")
