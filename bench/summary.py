@@ -231,9 +231,8 @@ def trust_goals(trust: dict[str, Any] | None) -> list[Goal]:
         error = _get(worst, "error_rate", "value")
         measured = f"{grid['goal_met']} of {grid['cells']} cells"
         if error is not None:
-            measured += (
-                f"; worst {worst.get('scenario')}: {error} vs goal {worst.get('goal_error')}"
-            )
+            measured += f"; worst {_scenario(worst.get('scenario'))}: error {error} vs goal "
+            measured += str(worst.get("goal_error"))
         goals.append(
             Goal(
                 "trust",
@@ -255,12 +254,16 @@ def trust_goals(trust: dict[str, Any] | None) -> list[Goal]:
     run = trust.get("devnet")
     if isinstance(run, dict) and "all_agree" in run:
         measured = run.get("measured", {})
+        agrees = run.get("agrees", {})
+        outside = [name for name, inside in agrees.items() if not inside]
+        verdict = f"outside the simulated 95%: {', '.join(outside)}" if outside else "all inside"
         goals.append(
             Goal(
                 "trust",
                 "devnet with saboteurs (f = 0.2, s = 1, trust 100) agrees with the simulator",
-                f"{run.get('tasks_ended')} of {run.get('tasks_bought')} tasks ended; error "
-                f"{measured.get('error_rate')}, redundancy {measured.get('redundancy')}",
+                f"{run.get('tasks_ended')} of {run.get('tasks_bought')} tasks ended; "
+                + ", ".join(f"{name} {value}" for name, value in measured.items())
+                + f"; {verdict}",
                 bool(run["all_agree"]) and bool(run.get("all_tasks_ended", True)),
             )
         )
@@ -274,6 +277,13 @@ def trust_goals(trust: dict[str, Any] | None) -> list[Goal]:
             )
         )
     return goals
+
+
+def _scenario(scenario: object) -> str:
+    if not isinstance(scenario, dict):
+        return str(scenario)
+    names = {"bad_fraction": "f", "lie_probability": "s", "trust": "trust"}
+    return ", ".join(f"{short}={scenario[key]}" for key, short in names.items() if key in scenario)
 
 
 GOALS: dict[str, Callable[[dict[str, Any]], list[Goal]]] = {

@@ -353,6 +353,9 @@ TIME_NOTES = {
     "and digest); upload = computed -> result uploaded (zip, storage PUT); finalize = uploaded "
     "-> completed (contributeAndFinalize: estimate, sign, send, receipt); handout = the "
     "scheduler's 'handed to' -> the worker's 'assigned' (the pull's HTTP answer)",
+    "deal_seen": "match_to_scheduler_sees_deal_ms: the scheduler's log line minus the "
+    "requester's receipt; it can be negative, the scheduler's watcher polling the new block "
+    "before the requester's receipt poll returns",
     "places": "chain = fetch + finalize; sandbox; storage = upload; scheduler = before the "
     "worker's first task (the scheduler's watcher seeing the deal, the worker's next pull) + "
     "between two tasks of a worker (pull round trips: the scheduler counts a trust-1 replicate "

@@ -55,6 +55,13 @@ def test_trust_grid_and_devnet_run_are_judged():
     assert verdicts({"trust": trust}, "trust") == [False, True, True]
 
 
+def test_a_devnet_trust_run_says_which_figures_disagree_with_the_simulator():
+    run = {"all_agree": False, "agrees": {"error_rate": True, "redundancy": False}}
+    (goal,) = all_goals({"trust": {"devnet": run}})[-1:]
+    assert goal.met is False
+    assert goal.measured.endswith("outside the simulated 95%: redundancy")
+
+
 def test_a_results_file_may_list_its_own_goals():
     extra = {"goals": [{"goal": "a goal", "measured": "42", "met": True}]}
     goals = [g for g in all_goals({"other": extra}) if g.area == "other"]
