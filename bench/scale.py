@@ -95,10 +95,19 @@ def from_throughput(path: Path) -> dict[str, Any] | None:
             "deals": pipeline["deals"],
             "stage_times": pipeline.get("stage_times"),
             "where_the_time_goes": raw.get("where_the_time_goes"),
+            "cpu": _services_cpu(raw.get("cpu_ms_per_task")),
             "source": "bench/results/throughput.json",
         }
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def _services_cpu(cpu: Any) -> dict[str, Any] | None:
+    """The throughput file's CPU per task, as a scale cell has it: the devnet's processes."""
+    if not isinstance(cpu, dict) or not isinstance(cpu.get("pipeline"), dict):
+        return None
+    services = {k: v for k, v in cpu["pipeline"].items() if not k.startswith("app_in_sandbox")}
+    return {"ms_per_task": services, "total_ms_per_task": round(sum(services.values()), 1)}
 
 
 def measure(

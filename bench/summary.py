@@ -389,6 +389,15 @@ def _throughput_section(throughput: dict[str, Any]) -> list[str]:
         f"Where the workers' time went: {_places(throughput.get('where_the_time_goes'))}.",
         "",
     ]
+    cpu = throughput.get("cpu_ms_per_task")
+    if isinstance(cpu, dict) and isinstance(cpu.get("pipeline"), dict):
+        parts = sorted(cpu["pipeline"].items(), key=lambda item: -item[1])
+        lines += [
+            f"CPU per task: {cpu.get('pipeline_total')} ms through the pipeline ("
+            + ", ".join(f"{name} {ms}" for name, ms in parts)
+            + f") vs {cpu.get('bare_total')} ms bare.",
+            "",
+        ]
     if stages:
         lines += table(
             ["step of a task", "mean ms", "p50 ms"],
@@ -443,15 +452,21 @@ def _scale_section(scale: dict[str, Any]) -> list[str]:
         "",
     ]
     where = [
-        [cell["workers"], cell["tasks"], _places(cell.get("where_the_time_goes"))]
+        [
+            cell["workers"],
+            cell["tasks"],
+            _places(cell.get("where_the_time_goes")),
+            _get(cell, "cpu", "total_ms_per_task") or "-",
+        ]
         for cell in scale.get("cells", [])
         if cell.get("where_the_time_goes")
     ]
     if where:
         lines += [
-            "Where the workers' time went (shares of workers x elapsed):",
+            "Where the workers' time went (shares of workers x elapsed), and the CPU the "
+            "devnet's processes used per task (sandboxed apps not included):",
             "",
-            *table(["workers", "tasks", "places"], where),
+            *table(["workers", "tasks", "places", "CPU ms per task"], where),
             "",
         ]
     missing = scale.get("missing_instrumentation", [])

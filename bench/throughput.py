@@ -36,9 +36,11 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -47,6 +49,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from nuage import devnet
 from nuage.apps import build, unpack
 from nuage.chain.anvil import free_port
@@ -54,7 +58,7 @@ from nuage.client import Client, Run
 from nuage.config import Settings
 from nuage.exceptions import OrderIncompatible
 from nuage.protocol.amounts import NRLC_PER_RLC
-from nuage.sandbox import Limits, default_runner
+from nuage.sandbox import Limits, Runner, RunResult, RunSpec, default_runner
 from nuage.worker.execution import TaskContext, execute
 
 RESULTS = Path(__file__).parent / "results" / "throughput.json"
@@ -353,6 +357,11 @@ TIME_NOTES = {
     "and digest); upload = computed -> result uploaded (zip, storage PUT); finalize = uploaded "
     "-> completed (contributeAndFinalize: estimate, sign, send, receipt); handout = the "
     "scheduler's 'handed to' -> the worker's 'assigned' (the pull's HTTP answer)",
+    "cpu": "CPU per task, by devnet process (user + system, reaped children included: bwrap), "
+    "from the kernel between the first request and the last TaskFinalized; a sandboxed app "
+    "runs in its own cgroup and session, outside its worker's count: its CPU is the one its "
+    "cgroup counted (RunResult.cpu_s), measured in the bare run; the requester is this "
+    "benchmark (explain, sign, match, poll for TaskFinalized every 50 ms)",
     "deal_seen": "match_to_scheduler_sees_deal_ms: the scheduler's log line minus the "
     "requester's receipt; it can be negative, the scheduler's watcher polling the new block "
     "before the requester's receipt poll returns",
@@ -365,16 +374,49 @@ TIME_NOTES = {
 }
 
 
+# -- CPU: where the machine's time goes ----------------------------------------------------------
+
+
+def service_cpu(state: devnet.DevnetState) -> dict[str, float]:
+    """CPU seconds (user + system, reaped children included: a worker's sandboxes) each devnet
+    process has used so far, the workers together; from the kernel, as `ps` reads it."""
+    used: dict[str, float] = {}
+    for daemon in state.daemons:
+        try:
+            times = psutil.Process(daemon.pid).cpu_times()
+        except psutil.Error:
+            continue
+        name = "workers" if daemon.name.startswith("worker-") else daemon.name
+        spent = times.user + times.system + times.children_user + times.children_system
+        used[name] = used.get(name, 0.0) + spent
+    return used
+
+
+def own_cpu() -> float:
+    """CPU seconds of this process and its reaped children (the bare runs' sandboxes)."""
+    me, children = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
+def cpu_per_task(before: dict[str, float], after: dict[str, float], tasks: int) -> dict[str, Any]:
+    """Milliseconds of CPU per task, by process, between two `service_cpu` snapshots."""
+    spent = {name: after[name] - before.get(name, 0.0) for name in after}
+    per_task = {name: round(seconds * 1000 / max(tasks, 1), 1) for name, seconds in spent.items()}
+    return {"ms_per_task": per_task, "total_ms_per_task": round(sum(per_task.values()), 1)}
+
+
 # -- one bag --------------------------------------------------------------------------------------
 
 
 def measure_bag(net: BenchNet, volume: int, timeout: float) -> dict[str, Any]:
     """Buys `volume` tasks and follows them to the end: tasks/s from the first match to the
     last TaskFinalized, and where the time went."""
+    cpu_before = service_cpu(net.state) | {"requester (this benchmark)": own_cpu()}
     purchase = buy(net, volume)
     start = purchase.matched_at[0]
     finalized = wait_finalized(net, purchase.task_ids, purchase.first_block, timeout)
     end = max(finalized.values(), default=time.time())
+    cpu_after = service_cpu(net.state) | {"requester (this benchmark)": own_cpu()}
     seconds = end - start
     line = timeline(net.logs)
     deal_seen = [
@@ -396,6 +438,7 @@ def measure_bag(net: BenchNet, volume: int, timeout: float) -> dict[str, Any]:
         ),
         "stage_times": stage_times(line, purchase.task_ids),
         "where_the_time_goes": worker_time(line, purchase.task_ids, net.workers, start, end),
+        "cpu": cpu_per_task(cpu_before, cpu_after, len(finalized)),
     }
     if len(finalized) < volume:
         result["timed_out"] = f"{volume - len(finalized)} tasks not finalized within {timeout} s"
@@ -405,10 +448,36 @@ def measure_bag(net: BenchNet, volume: int, timeout: float) -> dict[str, Any]:
 # -- the same executions, bare -------------------------------------------------------------------
 
 
+class MeteredRunner:
+    """A runner that keeps each run's CPU seconds, as its cgroup counted them: a sandboxed app
+    runs in its own cgroup and session, outside the CPU the kernel charges to its parent."""
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+        self.name = runner.name
+        self.cpu_s: list[float] = []
+        self._lock = threading.Lock()
+
+    def available(self) -> bool:
+        return self.runner.available()
+
+    def why_unavailable(self) -> str:
+        return self.runner.why_unavailable()
+
+    def describe(self) -> str:
+        return self.runner.describe()
+
+    def run(self, spec: RunSpec) -> RunResult:
+        result = self.runner.run(spec)
+        with self._lock:
+            self.cpu_s.append(result.cpu_s or 0.0)
+        return result
+
+
 def bare(executions: int, parallelism: int) -> dict[str, Any]:
     """`executions` runs of the app through the sandbox as a worker runs them, `parallelism`
     at a time; each run gets its own task id and work directory, removed afterwards."""
-    runner = default_runner()
+    runner = MeteredRunner(default_runner())
     with tempfile.TemporaryDirectory(prefix="nuage-bench-bare-") as scratch:
         work = Path(scratch)
         bundle = build(APP_DIR, work / "app.zip")
@@ -428,16 +497,20 @@ def bare(executions: int, parallelism: int) -> dict[str, Any]:
             shutil.rmtree(folder, ignore_errors=True)
             return result.error is None
 
-        started = time.perf_counter()
+        started, cpu_before = time.perf_counter(), own_cpu()
         with ThreadPoolExecutor(max_workers=parallelism) as pool:
             ok = sum(pool.map(one, range(executions)))
-        seconds = time.perf_counter() - started
+        seconds, host_cpu = time.perf_counter() - started, own_cpu() - cpu_before
     return {
         "executions": executions,
         "succeeded": ok,
         "parallelism": parallelism,
         "seconds": round(seconds, 2),
         "tasks_per_s": round(executions / seconds, 2),
+        "cpu_ms_per_execution": {
+            "app_in_sandbox": round(sum(runner.cpu_s) * 1000 / executions, 1),
+            "runner_and_digest": round(host_cpu * 1000 / executions, 1),
+        },
         "runner": runner.name,
     }
 
@@ -450,9 +523,16 @@ def measure(tasks: int, workers: int, timeout: float) -> dict[str, Any]:
         pipeline["devnet_up_s"] = net.up_s
     ratio = (pipeline["tasks_per_s"] or 0) / baseline["tasks_per_s"]
     where = pipeline.pop("where_the_time_goes")
+    app_cpu = baseline["cpu_ms_per_execution"]["app_in_sandbox"]
+    services = pipeline.pop("cpu")["ms_per_task"]
     return {
         "pipeline": pipeline,
         "bare": baseline,
+        "cpu_ms_per_task": {
+            "pipeline": {**services, "app_in_sandbox (the bare run's figure)": app_cpu},
+            "pipeline_total": round(sum(services.values()) + app_cpu, 1),
+            "bare_total": round(sum(baseline["cpu_ms_per_execution"].values()), 1),
+        },
         "ratio": round(ratio, 3),
         "goal": {"ratio_at_least": GOAL_RATIO, "met": ratio >= GOAL_RATIO},
         "where_the_time_goes": where,
