@@ -38,6 +38,7 @@ def test_simulate_json_is_the_run_and_its_m_first_baseline():
         "workers": 100,
         "saboteurs": 30,
         "seed": 3,
+        "eager_saboteurs": False,
     }
     assert report["goal_error"] == 0.1
     assert report["completed"] + report["stalled"] == 400
@@ -73,3 +74,9 @@ def test_plan_refuses_a_target_error_outside_0_1():
 def test_help_teaches_the_trust_and_the_baseline():
     text = " ".join(runner.invoke(app, ["--help"]).stdout.split())
     assert "m-first voting" in text and "1 - 1/T" in text
+
+
+def test_simulate_with_eager_saboteurs_says_so_and_fails_the_goal():
+    text = invoke("simulate", "-f", "0.2", "--trust", "100", "--tasks", "200", "--eager-saboteurs")
+    assert "served first" in text
+    assert "not met" in text

@@ -124,3 +124,25 @@ def test_a_scenario_refuses_impossible_values(bad: dict[str, float]):
     values |= {"tasks": 10} | bad
     with pytest.raises(ValueError):
         Scenario(**values)
+
+
+def test_colluders_served_first_decide_every_task_once_they_fill_the_first_wave():
+    # 20 eager colluders against the 7 replicas a fresh task needs at trust 100
+    run = simulate(
+        Scenario(bad_fraction=0.2, lie_probability=1.0, trust=100, tasks=500, eager=True)
+    )
+    assert run.wrong == 500
+    assert run.timeline[-1].honest_score == 0  # the honest never get a replicate in time
+    served_like_anyone = simulate(
+        Scenario(bad_fraction=0.2, lie_probability=1.0, trust=100, tasks=500)
+    )
+    assert served_like_anyone.wrong <= 5
+
+
+def test_fewer_eager_colluders_than_the_first_wave_only_cost_replicas():
+    eager = simulate(
+        Scenario(bad_fraction=0.05, lie_probability=1.0, trust=100, tasks=1_000, eager=True)
+    )
+    fair = simulate(Scenario(bad_fraction=0.05, lie_probability=1.0, trust=100, tasks=1_000))
+    assert eager.wrong == 0
+    assert eager.redundancy.value > 2 * fair.redundancy.value

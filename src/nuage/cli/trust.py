@@ -80,6 +80,14 @@ def simulate_command(
             help="Also simulate m-first voting with this M, and check it against the formula.",
         ),
     ] = None,
+    eager_saboteurs: Annotated[
+        bool,
+        typer.Option(
+            "--eager-saboteurs",
+            help="Saboteurs ask for work first and contribute first (they need not compute): "
+            "they hold the first replicates of every task.",
+        ),
+    ] = False,
     seed: Seed = 0,
     as_json: JsonOption = False,
 ) -> None:
@@ -99,6 +107,10 @@ def simulate_command(
       replicas it needs for that; with no error seen, the measured rate's upper bound is the
       target.
     - **reputation**: the honest workers' and the saboteurs' mean scores as tasks go by.
+
+    With **--eager-saboteurs** the saboteurs are served first: the scheduler gives a task's
+    replicates to whoever asks first, and a colluder that does not compute asks again at once.
+    When they are as many as the replicas a fresh task needs, they decide it.
     """
     from nuage.trust import Scenario, m_first_matching, simulate, simulate_m_first
 
@@ -109,6 +121,7 @@ def simulate_command(
         tasks=tasks,
         workers=workers,
         seed=seed,
+        eager=eager_saboteurs,
     )
     with waiting(f"simulating {tasks:,} tasks at trust {trust}…"):
         run = simulate(scenario)
@@ -133,7 +146,9 @@ def simulate_command(
         print_json(report)
         return
     out.print(
-        f"pool of {workers} workers, {scenario.saboteurs} saboteurs colluding, lying "
+        f"pool of {workers} workers, {scenario.saboteurs} saboteurs colluding"
+        + (" and served first" if eager_saboteurs else "")
+        + ", lying "
         f"{lie_probability:.0%} of the time (phi = {phi:g}); trust {trust}; "
         f"{tasks:,} tasks; seed {seed}"
     )
@@ -232,8 +247,10 @@ def plan_command(
 
     Starts at trust ceil(1/E), whose promise (confidence 1 - 1/trust) is the target, checks it
     by simulation against saboteurs making up F of the pool, and doubles it until every
-    simulated error rate is at most E. It never suggests less than ceil(1/E): the simulation
-    models one adversary, the promise holds against any.
+    simulated error rate is at most E. It never suggests less than ceil(1/E), whatever the
+    simulation says of lower ones. The simulated saboteurs are served like everyone else:
+    colluders who get the first replicates of every task decide them once they are as many as
+    the replicas a fresh task needs, at any trust (`nuage trust simulate --eager-saboteurs`).
 
     **What it costs.** A pool's price is per task, not per replica: you pay the price (plus the
     app's and the dataset's) once per task, whatever the trust. The replicas are the pool's

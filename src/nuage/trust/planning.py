@@ -5,8 +5,9 @@ with probability at most `1/trust` *by the consensus rule's design*. `plan` star
 trust whose promise is the target (`ceil(1 / target_error)`), checks it by simulation
 (`nuage.trust.simulation`) against saboteurs lying with each probability in
 `lie_probabilities`, and doubles it until every simulated error rate is at most the target. It
-never goes below that first trust: a lower one might pass the simulation, but the simulation
-models one kind of adversary and the promise holds against any.
+never goes below that first trust, even where a lower one passes the simulation. The simulated
+saboteurs are served like everyone else; colluders served first (`Scenario.eager`) decide
+every task once they are as many as the replicas a fresh task needs, whatever the trust.
 
 Cost. The pool's price is per task, not per replica: the requester pays `price` (plus the app's
 and the dataset's prices) for each task whatever the trust, and the pool's workers share it

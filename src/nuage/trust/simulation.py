@@ -16,6 +16,11 @@ agree on. Tasks run one after another at `trust`, each the way the scheduler and
 4. At consensus every contributor's score moves as the hub moves it (`score_after`): +1 for a
    winner when the task had more than one contributor, `floor(score * 2 / 3)` for a loser.
 
+With `eager`, the saboteurs ask for work before anyone else and contribute first (a colluder
+that does not compute answers at once, and the scheduler serves whoever asks first): they hold
+the first replicates of every task. A real pool working on many tasks at once comes close to
+that for whichever workers lead its pipeline (see bench/results/trust.json, devnet_concurrent).
+
 A task whose consensus is the colluders' result is an *error*. Reported: the error rate
 (errors / tasks) with Wilson's 95% interval, the redundancy (contributions per task) with the
 95% interval of its mean, the stalled rate, and a timeline of the honest workers' and the
@@ -68,6 +73,7 @@ class Scenario:
     tasks: int
     workers: int = 100
     seed: int = 0
+    eager: bool = False  # saboteurs ask for work first and contribute first
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.bad_fraction <= 1.0:
@@ -86,7 +92,7 @@ class Scenario:
         """How many of the workers are saboteurs: `round(bad_fraction * workers)`."""
         return round(self.bad_fraction * self.workers)
 
-    def to_json(self) -> dict[str, float | int]:
+    def to_json(self) -> dict[str, float | int | bool]:
         return {
             "bad_fraction": self.bad_fraction,
             "lie_probability": self.lie_probability,
@@ -95,6 +101,7 @@ class Scenario:
             "workers": self.workers,
             "saboteurs": self.saboteurs,
             "seed": self.seed,
+            "eager_saboteurs": self.eager,
         }
 
 
@@ -132,6 +139,8 @@ class TrustRun:
     stalled_rate: Interval  # stalled / tasks
     redundancy: Interval  # contributions per task
     assigned: float  # replicates handed out per task, the aborted ones included
+    honest_score: float  # the honest workers' mean score after the last task
+    saboteur_score: float  # the saboteurs' mean score after the last task
     timeline: tuple[Checkpoint, ...] = field(default=())
 
     @property
@@ -151,6 +160,8 @@ class TrustRun:
             "stalled_rate": self.stalled_rate.to_json(),
             "redundancy": self.redundancy.to_json(),
             "assigned": round(self.assigned, 4),
+            "honest_score": round(self.honest_score, 3),
+            "saboteur_score": round(self.saboteur_score, 3),
             "timeline": [c.to_json() for c in self.timeline],
         }
 
@@ -192,6 +203,8 @@ class _Pool:
         # result hashes differ per task on chain, and ties between groups go to the smaller one
         right, lie = rng.randbytes(32), rng.randbytes(32)
         askers = rng.sample(range(len(scores)), len(scores))  # the order idle workers ask in
+        if self.scenario.eager:
+            askers.sort(key=lambda worker: not self.saboteur[worker])  # stable: still shuffled
         asked = 0
         pending: list[int] = []
         reached: bytes | None = None
@@ -213,7 +226,7 @@ class _Pool:
                 asked += 1
             if not pending:
                 break
-            worker = pending.pop(rng.randrange(len(pending)))
+            worker = pending.pop(self._next_contribution(pending))
             replicate = task.replicates[addresses[worker]]
             lies = self.saboteur[worker] and rng.random() < self.scenario.lie_probability
             replicate.status = ReplicateStatus.CONTRIBUTED
@@ -238,6 +251,14 @@ class _Pool:
             wrong=reached == lie,
             stalled=reached is None,
         )
+
+    def _next_contribution(self, pending: list[int]) -> int:
+        """Which pending replicate contributes next (its index): at random, or a saboteur's."""
+        if self.scenario.eager:
+            for position, worker in enumerate(pending):
+                if self.saboteur[worker]:
+                    return position
+        return self.rng.randrange(len(pending))
 
     def mean_scores(self) -> tuple[float, float]:
         honest = [s for s, bad in zip(self.scores, self.saboteur, strict=True) if not bad]
@@ -279,6 +300,7 @@ def simulate(scenario: Scenario, checkpoints: int = CHECKPOINTS) -> TrustRun:
             )
             mark = (done, wrong, stalled)
     tasks = scenario.tasks
+    honest_score, saboteur_score = pool.mean_scores()
     return TrustRun(
         scenario=scenario,
         completed=tasks - stalled,
@@ -288,6 +310,8 @@ def simulate(scenario: Scenario, checkpoints: int = CHECKPOINTS) -> TrustRun:
         stalled_rate=wilson_interval(stalled, tasks),
         redundancy=mean_interval(contributions),
         assigned=assigned / tasks,
+        honest_score=honest_score,
+        saboteur_score=saboteur_score,
         timeline=tuple(timeline),
     )
 
@@ -301,6 +325,8 @@ class Prediction:
     error_rate: Interval
     redundancy: Interval
     stalled_rate: Interval
+    honest_score: Interval  # the honest workers' mean score after the last task
+    saboteur_score: Interval
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -309,6 +335,8 @@ class Prediction:
             "error_rate": self.error_rate.to_json(),
             "redundancy": self.redundancy.to_json(),
             "stalled_rate": self.stalled_rate.to_json(),
+            "honest_score": self.honest_score.to_json(),
+            "saboteur_score": self.saboteur_score.to_json(),
         }
 
 
@@ -319,15 +347,17 @@ def predict(
 ) -> Prediction:
     """Simulate `runs` independent runs (seeds `seed`, `seed + 1`, …) of the scenario.
 
-    The intervals hold the middle 95% of the runs' error rates, redundancies and stalled
-    rates: a real run of the same pool and length agrees with the simulator when its figures
-    fall inside them.
+    The intervals hold the middle 95% of the runs' error rates, redundancies, stalled rates
+    and final mean scores: a real run of the same pool and length agrees with the simulator
+    when its figures fall inside them.
     """
     if runs < 1:
         raise ValueError(f"runs must be >= 1, got {runs}")
     errors: list[float] = []
     redundancies: list[float] = []
     stalls: list[float] = []
+    honest: list[float] = []
+    saboteurs: list[float] = []
     for n in range(runs):
         seeded = Scenario(
             bad_fraction=scenario.bad_fraction,
@@ -336,11 +366,14 @@ def predict(
             tasks=scenario.tasks,
             workers=scenario.workers,
             seed=scenario.seed + n,
+            eager=scenario.eager,
         )
         run = simulate(seeded, checkpoints=0)
         errors.append(run.error_rate.value)
         redundancies.append(run.redundancy.value)
         stalls.append(run.stalled_rate.value)
+        honest.append(run.honest_score)
+        saboteurs.append(run.saboteur_score)
         if progress is not None:
             progress(n + 1)
     return Prediction(
@@ -349,4 +382,6 @@ def predict(
         error_rate=percentile_interval(errors),
         redundancy=percentile_interval(redundancies),
         stalled_rate=percentile_interval(stalls),
+        honest_score=percentile_interval(honest),
+        saboteur_score=percentile_interval(saboteurs),
     )
