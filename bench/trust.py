@@ -7,15 +7,22 @@ Two parts, each writing its own section of bench/results/trust.json (the other i
   30,000 tasks. Per cell: the error rate (goal <= 1/trust), the redundancy (contributions per
   task), the m-first voting that reaches the same error and its redundancy, and the workers'
   reputation over time. The same grid again with saboteurs served first (`eager_saboteurs`).
-  Also checks that simulated m-first voting lands on its binomial formula. About 2-3 minutes
+  Also checks that simulated m-first voting lands on its binomial formula. About 3 minutes
   on 2 cores.
 - **devnet** (`--devnet`): a real devnet (anvil, storage, market; `nuage devnet up --no-pool`)
   with its own scheduler and 10 worker processes, 2 of them colluding saboteurs (f = 0.2, s = 1),
-  runs deals of a trivial app at trust 100; then the simulator predicts the same pool over the
-  same number of tasks (500 seeds) and the run's error rate, redundancy and stalled rate must
-  fall in the middle 95% of the predicted runs. At most `--budget` seconds of work (15 min).
+  runs 200 tasks of a trivial app at trust 100, one at a time as the simulator does; then the
+  simulator predicts the same pool over the same number of tasks (500 seeds) and the run's
+  error rate, redundancy, stalled rate and final scores must fall in the middle 95% of the
+  predicted runs. About 10 minutes on 2 cores; at most `--budget` seconds of tasks (15 min),
+  the tasks that ended by then are the ones counted.
+- **devnet_concurrent** (`--devnet --concurrent`): the same with every task bought at once, as
+  a loaded pool works; recorded to show where the simulator's random order of workers stops
+  describing the real pool. About 8 minutes.
 
-Run: `python -m bench.trust [--devnet] [--tasks N] [--budget S] [--out PATH]`.
+`--rejudge` compares the recorded devnet runs with the simulator again without running them.
+
+Run: `python -m bench.trust [--devnet [--concurrent]] [--rejudge] [--tasks N] [--budget S]`.
 """
 
 from __future__ import annotations
