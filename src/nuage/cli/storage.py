@@ -211,10 +211,9 @@ def head(
 
 def _url(explicit: str | None) -> str:
     """--url or $NUAGE_STORAGE_URL, else the devnet's storage, else the default port."""
-    from nuage.config import Settings
-    from nuage.network import service_url
+    from nuage.cli._common import settings, storage_url
 
-    return service_url(Settings(), "storage", explicit, DEFAULT_URL)
+    return storage_url(settings(), explicit)
 
 
 def _client(url: str, token: str | None) -> StorageClient:
