@@ -2,7 +2,9 @@
 # Installs everything nuage needs to build, test and run its demo, and nothing outside the
 # project except system packages: uv (into .tools/uv when it is not on PATH), the Python
 # environment (.venv, from uv.lock), anvil (into .tools/anvil, from npm) and, as root,
-# bubblewrap and make (from apt). Safe to run again: each step is skipped when already done.
+# bubblewrap, make and Chromium (from apt; the browser tests drive /usr/bin/chromium, since
+# Playwright's own browser download needs hosts CI cannot reach). Safe to run again: each step
+# is skipped when already done.
 #
 # Needs: Python 3.11 with pip, Node 20 with npm; network access to PyPI, npm and (as root) apt.
 # Environment: PYTHON (default python3) is the interpreter the virtual environment uses.
@@ -70,16 +72,19 @@ fi
 mkdir -p "$TOOLS/bin"
 ln -sfn "../anvil/node_modules/@foundry-rs/anvil-$ANVIL_PLATFORM/bin/anvil" "$TOOLS/bin/anvil"
 
-# --- system packages: bubblewrap (the default sandbox) and make --------------------------------
+# --- system packages: bubblewrap (the default sandbox), make, Chromium (the browser tests) -----
+CHROMIUM="/usr/bin/chromium"
 missing=()
 command -v bwrap >/dev/null || missing+=(bubblewrap)
 command -v make >/dev/null || missing+=(make)
+[[ -x "$CHROMIUM" ]] || missing+=(chromium)
 if ((${#missing[@]})); then
     if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
         log "installing ${missing[*]} with apt"
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
         apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        [[ -x "$CHROMIUM" ]] || die "apt installed chromium but $CHROMIUM is missing"
     else
         log "warning: missing ${missing[*]}; install with: sudo apt-get install ${missing[*]}"
     fi
@@ -101,4 +106,5 @@ printf '  %-8s %s\n' \
     vyper "$("$ROOT/.venv/bin/vyper" --version 2>&1)" \
     anvil "$("$ANVIL_BIN" --version 2>&1 | head -n 1)" \
     bwrap "$bwrap_version" \
+    chromium "$("$CHROMIUM" --version 2>/dev/null || echo missing)" \
     uv "$("$UV" --version 2>&1)"
