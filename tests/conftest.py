@@ -1,8 +1,11 @@
-"""Shared settings: hypothesis profiles (CI runs the `ci` profile)."""
+"""Shared settings: hypothesis profiles (CI runs the `ci` profile); the browser tests' plugin."""
 
 import os
 
 from hypothesis import HealthCheck, settings
+
+# where the browser tests' screenshots go, printed at the end of the run
+pytest_plugins = ["tests.browser.screenshots"]
 
 settings.register_profile(
     "ci",
