@@ -52,6 +52,7 @@ from nuage.scheduler.events import (
     WorkerRegistered,
 )
 from nuage.scheduler.state import ReplicateStatus, SchedulerConfig, SchedulerState
+from tests.scheduler.saved_copy import SavedCopy
 
 POOL = "0x00000000000000000000000000000000000000a1"
 POOL_OWNER = "0x00000000000000000000000000000000000000b2"
@@ -330,6 +331,7 @@ class Simulation:
                 tx_retry_after=5,
             )
         )
+        self.saved = SavedCopy()
         self.hub = FakeHub()
         self.now = float(START)
         self.workers = [
@@ -355,6 +357,7 @@ class Simulation:
         before = self._pending_snapshot(event)
         actions = self.state.handle(event)
         self.state.validate()
+        self.saved.check(self.state)
         for action in actions:
             if isinstance(action, AssignReplicate):
                 self._check_needed(action, before)

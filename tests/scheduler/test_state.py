@@ -50,6 +50,7 @@ from nuage.scheduler.state import (
     SchedulerState,
     TaskPhase,
 )
+from tests.scheduler.saved_copy import SavedCopy
 from tests.scheduler.simulation import DEAL_ID, POOL, STAKE, START, make_deal, worker_address
 
 T = 300
@@ -66,6 +67,7 @@ class Pool:
 
     def __init__(self, workers: int = 9, config: SchedulerConfig = CONFIG, **capabilities):
         self.state = SchedulerState(config)
+        self.saved = SavedCopy()
         self.now = float(START)
         self.workers = [worker_address(n) for n in range(workers)]
         caps = Capabilities(**{"sandboxes": ("bubblewrap",), **capabilities})
@@ -75,6 +77,7 @@ class Pool:
     def feed(self, event: Event) -> list[Action]:
         actions = self.state.handle(event)
         self.state.validate()
+        self.saved.check(self.state)
         return actions
 
     def deal(self, **fields) -> list[Action]:

@@ -108,8 +108,8 @@ def create_app(service: SchedulerService) -> FastAPI:
         return service.heartbeat(address, body.running)
 
     @app.post("/replicates/next")
-    async def pull(address: Worker) -> models.PullAnswer:
-        return await service.pull(address)
+    async def pull(address: Worker, body: models.PullBody | None = None) -> models.PullAnswer:
+        return await service.pull(address, None if body is None else body.busy)
 
     @app.post("/replicates/{task_id}/status", status_code=204)
     async def report(address: Worker, task_id: str, body: models.StatusReport) -> None:

@@ -133,8 +133,10 @@ class SchedulerClient:
         )
         return answer.instructions
 
-    async def pull(self) -> models.PullAnswer:
-        return models.PullAnswer.model_validate(await self._call("POST", "/replicates/next"))
+    async def pull(self, busy: list[bytes] | None = None) -> models.PullAnswer:
+        """Asks for a replicate; `busy`: the tasks still holding one of the worker's slots."""
+        body = None if busy is None else {"busy": ["0x" + task.hex() for task in busy]}
+        return models.PullAnswer.model_validate(await self._call("POST", "/replicates/next", body))
 
     async def report(self, task_id: bytes, stage: str, reason: str | None = None) -> None:
         body = {"stage": stage, "reason": None if reason is None else reason[:2000]}

@@ -170,12 +170,18 @@ class WorkerHeartbeat:
 
 @dataclass(frozen=True, kw_only=True)
 class ReplicateRequested:
-    """A worker asks for work; the shell read its score and free balance on chain."""
+    """A worker asks for work; the shell read its score and free balance on chain.
+
+    `busy`: the tasks the worker says it is still working on (fetching, computing or sending
+    its vote); None when it does not say. A replicate it no longer names (its vote is sent,
+    the chain's event not yet seen) does not hold one of its slots.
+    """
 
     worker: str
     score: int
     free_balance: int
     now: float
+    busy: tuple[bytes, ...] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

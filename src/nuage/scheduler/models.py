@@ -121,6 +121,15 @@ class HeartbeatBody(BaseModel):
     running: list[str] = Field(default_factory=list, description="Task ids (0x-hex).")
 
 
+class PullBody(BaseModel):
+    busy: list[str] | None = Field(
+        default=None,
+        description="Task ids (0x-hex) the worker is still fetching, computing or voting on; "
+        "replicates it does not name hold none of its slots. Omitted: every replicate "
+        "assigned to it and not yet seen on chain counts.",
+    )
+
+
 class Instruction(BaseModel):
     kind: Literal["reveal", "upload", "abort", "release"]
     task_id: str

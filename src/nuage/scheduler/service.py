@@ -76,15 +76,17 @@ from nuage.scheduler.events import (
     WorkerHeartbeat,
     WorkerRegistered,
 )
-from nuage.scheduler.snapshot import dump_state, load_state
+from nuage.scheduler.snapshot import dump_deal, dump_meta, dump_task, load_state
 from nuage.scheduler.state import SchedulerConfig, SchedulerState
-from nuage.scheduler.store import SchedulerStore, TaskLog
+from nuage.scheduler.store import SchedulerStore, StateChanges, TaskLog
 from nuage.scheduler.wire import deal_to_json
 from nuage.storage.client import StorageClient
 
 __all__ = ["ApiError", "SchedulerService"]
 
 log = logging.getLogger(__name__)
+
+STANDING_TTL = 5.0  # seconds a worker's score and free balance are used before read again
 
 Publisher = Callable[["SchedulerService", asyncio.Event], Coroutine[Any, Any, None]]
 
@@ -142,6 +144,7 @@ class SchedulerService:
         self.restarted = saved is not None
         self._saved_chain = None if saved is None else saved.get("chain")
         self.state = load_state(saved, config) if saved else SchedulerState(config)
+        self.state.mark_all_changed()  # the first save writes it all (and in today's layout)
         self._chain_record: dict[str, Any] = {}
         self.watcher = EventWatcher(
             Web3LogSource(hub.chain.w3),
@@ -154,6 +157,8 @@ class SchedulerService:
         self._outbox: asyncio.Queue[InitializeTasks | FinalizeTasks | Reopen] = asyncio.Queue()
         self._block: tuple[int, int, float] | None = None  # number, timestamp, wall clock seen
         self._last_save = 0.0
+        self._standings: dict[str, tuple[float, int, int]] = {}  # read at, score, free balance
+        self._sessions: dict[str, tuple[str, float]] = {}  # token: worker, expires at
         self.started = asyncio.Event()
 
     # -- running -------------------------------------------------------------------------------
@@ -235,15 +240,27 @@ class SchedulerService:
         return actions
 
     def _save(self, cursor: Any = None) -> None:
-        snapshot = {**dump_state(self.state), "chain": self._chain_record}
-        self.store.save_state(
-            snapshot, cursor=None if cursor is None else (self.watcher.name, cursor)
+        """Writes what changed since the last save (with the watcher's cursor when given)."""
+        state, changes = self.state, self.state.take_changes()
+        self.store.save_changes(
+            StateChanges(
+                meta={**dump_meta(state), "chain": self._chain_record},
+                tasks={t.hex(): dump_task(state.tasks[t]) for t in changes.tasks},
+                deals={d.hex(): dump_deal(state.deals[d]) for d in changes.deals},
+                forgotten_tasks=[t.hex() for t in changes.forgotten_tasks],
+                forgotten_deals=[d.hex() for d in changes.forgotten_deals],
+            ),
+            cursor=None if cursor is None else (self.watcher.name, cursor),
         )
         self._last_save = self.clock()
 
     # -- the chain -----------------------------------------------------------------------------
 
     async def _on_chain_event(self, event: ChainEvent) -> None:
+        task = self.state.tasks.get(event.args.get("task_id", b""))
+        if task is not None:  # contributions lock stakes, finalizes and claims move them
+            for worker in task.replicates:
+                self._standings.pop(worker, None)
         converted = await self._convert(event)
         for item in converted:
             self.feed(item, save=False)
@@ -414,9 +431,16 @@ class SchedulerService:
         return models.Session(token=token, worker=address, expires_at=expires_at)
 
     def authenticate(self, token: str) -> str:
-        address = self.store.session(token, self.clock())
+        now = self.clock()
+        known = self._sessions.get(token)
+        if known is not None and known[1] >= now:
+            return known[0]
+        address = self.store.session(token, now)
         if address is None:
             raise ApiError(401, "unauthenticated", "unknown or expired token: log in again")
+        if len(self._sessions) > 10_000:
+            self._sessions.clear()
+        self._sessions[token] = (address, now + 60.0)  # the database is asked once a minute
         return address
 
     def _registered(self, worker: str) -> None:
@@ -477,13 +501,15 @@ class SchedulerService:
             self._save()
         return models.HeartbeatAnswer(instructions=instructions)
 
-    async def pull(self, worker: str) -> models.PullAnswer:
+    async def pull(self, worker: str, busy: list[str] | None = None) -> models.PullAnswer:
         self._registered(worker)
-        score, balance = await asyncio.to_thread(
-            lambda: (self.hub.score(worker), self.hub.free_balance(worker))
-        )
+        score, balance = await self._standing(worker)
         event = ReplicateRequested(
-            worker=worker, score=score, free_balance=balance, now=self.clock()
+            worker=worker,
+            score=score,
+            free_balance=balance,
+            now=self.clock(),
+            busy=None if busy is None else tuple(_bytes32(t) for t in busy),
         )
         for action in self.feed(event, save=False):  # saved only when it hands work out
             if isinstance(action, AssignReplicate):
@@ -492,6 +518,18 @@ class SchedulerService:
             if isinstance(action, NoWork):
                 return models.PullAnswer(reason=action.reason, retry_after=self.pull_interval)
         return models.PullAnswer(reason="no answer", retry_after=self.pull_interval)
+
+    async def _standing(self, worker: str) -> tuple[int, int]:
+        """The worker's score and free balance, read on chain at most every `STANDING_TTL` s,
+        and again after an event that changes them (its contribution, a finalize, a claim)."""
+        cached = self._standings.get(worker)
+        if cached is not None and self.clock() - cached[0] < STANDING_TTL:
+            return cached[1], cached[2]
+        score, balance = await asyncio.to_thread(
+            lambda: (self.hub.score(worker), self.hub.free_balance(worker))
+        )
+        self._standings[worker] = (self.clock(), score, balance)
+        return score, balance
 
     def _assignment(self, action: AssignReplicate) -> models.Assignment:
         record = self.state.deals[action.deal_id]

@@ -1,8 +1,11 @@
 """A scheduler state as JSON and back: what the service saves in its database.
 
-The state is saved whole after each event that changes it, in the same database transaction as
-the event watcher's cursor: after a crash the service resumes from a state and a cursor that
-agree, and the chain events after the cursor are handled again.
+The state is saved in pieces: one document per task (`dump_task`), one per deal (`dump_deal`),
+and the rest (clock, workers) in `dump_meta`; after each event only the tasks and deals it
+changed are written again (`SchedulerState.take_changes`), in the same database transaction as
+the event watcher's cursor. After a crash the service resumes from a state and a cursor that
+agree, and the chain events after the cursor are handled again. `dump_state` gives the whole
+state as one document (the layout of the first version, still read).
 """
 
 from __future__ import annotations
@@ -22,7 +25,14 @@ from nuage.scheduler.state import (
 )
 from nuage.scheduler.wire import deal_from_json, deal_to_json
 
-__all__ = ["SNAPSHOT_VERSION", "dump_state", "load_state"]
+__all__ = [
+    "SNAPSHOT_VERSION",
+    "dump_deal",
+    "dump_meta",
+    "dump_state",
+    "dump_task",
+    "load_state",
+]
 
 SNAPSHOT_VERSION = 1
 
@@ -38,20 +48,18 @@ def _bytes(value: str | None) -> bytes | None:
 def dump_state(state: SchedulerState) -> dict[str, Any]:
     """The whole state as JSON-able data (the config is not in it: it comes from settings)."""
     return {
+        **dump_meta(state),
+        "deals": [dump_deal(record) for record in state.deals.values()],
+        "tasks": [dump_task(task) for task in state.tasks.values()],
+    }
+
+
+def dump_meta(state: SchedulerState) -> dict[str, Any]:
+    """What is neither a task nor a deal: the clocks and the workers."""
+    return {
         "version": SNAPSHOT_VERSION,
         "now": state.now,
         "chain_time": state.chain_time,
-        "deals": [
-            {
-                "deal_id": record.deal_id.hex(),
-                "deal": deal_to_json(record.deal),
-                "params": record.params,
-                "seen_at": record.seen_at,
-                "task_ids": [t.hex() for t in record.task_ids],
-            }
-            for record in state.deals.values()
-        ],
-        "tasks": [_dump_task(task) for task in state.tasks.values()],
         "workers": [
             {
                 "address": worker.address,
@@ -71,7 +79,17 @@ def dump_state(state: SchedulerState) -> dict[str, Any]:
     }
 
 
-def _dump_task(task: TaskRecord) -> dict[str, Any]:
+def dump_deal(record: DealRecord) -> dict[str, Any]:
+    return {
+        "deal_id": record.deal_id.hex(),
+        "deal": deal_to_json(record.deal),
+        "params": record.params,
+        "seen_at": record.seen_at,
+        "task_ids": [t.hex() for t in record.task_ids],
+    }
+
+
+def dump_task(task: TaskRecord) -> dict[str, Any]:
     return {
         "task_id": task.task_id.hex(),
         "deal_id": task.deal_id.hex(),

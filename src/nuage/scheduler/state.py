@@ -38,11 +38,15 @@ The rules:
   (`ActionFailed`) is retried after that delay, a refused batch task by task.
 
 `validate()` checks the invariants; tests call it after every event.
+
+**What changed**: the state notes every task and deal a handler touched (or forgot), and
+`take_changes()` hands the list over, so the shell saves what changed rather than everything.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from eth_utils import keccak, to_checksum_address
@@ -104,6 +108,7 @@ from nuage.scheduler.records import (
 
 __all__ = [
     "MAX_CONTRIBUTORS",
+    "Changes",
     "DealRecord",
     "InvalidState",
     "Replicate",
@@ -116,6 +121,16 @@ __all__ = [
 ]
 
 
+@dataclass
+class Changes:
+    """The tasks and deals changed or forgotten since the last `take_changes()`."""
+
+    tasks: set[bytes] = field(default_factory=set)
+    forgotten_tasks: set[bytes] = field(default_factory=set)
+    deals: set[bytes] = field(default_factory=set)
+    forgotten_deals: set[bytes] = field(default_factory=set)
+
+
 class SchedulerState:
     """Every deal, task, replicate and worker of one pool; see the module docstring."""
 
@@ -126,6 +141,7 @@ class SchedulerState:
         self.workers: dict[str, WorkerRecord] = {}
         self.now = 0.0
         self.chain_time = 0
+        self._changes = Changes()
         self._handlers: dict[type[Any], Callable[[Any], list[Action]]] = {
             DealSeen: self._handle_deal_seen,
             TaskInitialized: self._handle_task_initialized,
@@ -152,7 +168,25 @@ class SchedulerState:
     def handle(self, event: Event) -> list[Action]:
         """Applies `event` and returns what the shell must do about it."""
         self.now = max(self.now, event.now)
+        task_id = getattr(event, "task_id", None)
+        if task_id in self.tasks:
+            self._changes.tasks.add(task_id)
         return self._handlers[type(event)](event)
+
+    def take_changes(self) -> Changes:
+        """What changed since the last call (tasks and deals to save again or to delete)."""
+        changes, self._changes = self._changes, Changes()
+        changes.tasks &= self.tasks.keys()
+        changes.deals &= self.deals.keys()
+        return changes
+
+    def mark_all_changed(self) -> None:
+        """Everything counts as changed (a state loaded from another layout: save it whole)."""
+        self._changes.tasks |= self.tasks.keys()
+        self._changes.deals |= self.deals.keys()
+
+    def _touch(self, task: TaskRecord) -> None:
+        self._changes.tasks.add(task.task_id)
 
     # -- chain events --------------------------------------------------------------------------
 
@@ -163,6 +197,7 @@ class SchedulerState:
         self.chain_time = max(self.chain_time, deal.start_time)
         record = DealRecord(event.deal_id, deal, event.params, event.now, [])
         self.deals[event.deal_id] = record
+        self._changes.deals.add(event.deal_id)
         phase = TaskPhase.ACTIVE if deal.trust <= 1 else TaskPhase.NEW
         for index in range(deal.bot_first, deal.bot_first + deal.bot_size):
             task_id = derive_task_id(event.deal_id, index)
@@ -170,6 +205,7 @@ class SchedulerState:
             self.tasks[task_id] = TaskRecord(
                 task_id, event.deal_id, index, deal.trust, phase, since=event.now
             )
+            self._changes.tasks.add(task_id)
         return self._initialize_new_tasks()
 
     def _handle_task_initialized(self, event: TaskInitialized) -> list[Action]:
@@ -296,14 +332,19 @@ class SchedulerState:
         worker = self._seen(event.worker, event.now)
         if worker is None:
             return [NoWork(worker=event.worker, reason="register before asking for work")]
-        running = [
-            task.replicates[worker.address]
+        assigned = [
+            task
             for task in self._tasks_of(worker.address)
             if task.replicates[worker.address].status is ReplicateStatus.ASSIGNED
         ]
-        if len(running) >= worker.capabilities.max_parallel:
-            return [NoWork(worker=worker.address, reason=f"it runs {len(running)} replicates")]
-        committed = sum(r.stake for r in running)
+        running = (
+            len(assigned)
+            if event.busy is None
+            else sum(task.task_id in event.busy for task in assigned)
+        )
+        if running >= worker.capabilities.max_parallel:
+            return [NoWork(worker=worker.address, reason=f"it runs {running} replicates")]
+        committed = sum(task.replicates[worker.address].stake for task in assigned)
         vote_weight = weight(event.score)
         reason = "no task needs a replicate"
         for task, record in self._open_tasks():
@@ -315,6 +356,7 @@ class SchedulerState:
                 continue
             if self._replicas_needed(task, vote_weight) == 0:
                 continue
+            self._touch(task)
             task.replicates[worker.address] = Replicate(
                 worker.address,
                 ReplicateStatus.ASSIGNED,
@@ -388,6 +430,7 @@ class SchedulerState:
                 for task in self._tasks_of(worker.address):
                     replicate = task.replicates[worker.address]
                     if replicate.status is ReplicateStatus.ASSIGNED:
+                        self._touch(task)
                         replicate.failure = "its worker stopped sending heartbeats"
                         self._transition_replicate(replicate, ReplicateStatus.LOST)
         ready: list[TaskRecord] = []
@@ -413,6 +456,7 @@ class SchedulerState:
                 task = self.tasks.get(derive_task_id(action.deal_id, index))
                 if task is None or task.phase is not TaskPhase.INITIALIZING:
                     continue
+                self._touch(task)
                 if "already initialized" in event.reason:
                     self._transition(task, TaskPhase.ACTIVE)
                 else:
@@ -428,6 +472,7 @@ class SchedulerState:
             task = self.tasks.get(task_id)
             if task is None or task.phase not in (TaskPhase.FINALIZING, TaskPhase.REOPENING):
                 continue
+            self._touch(task)
             self._transition(task, TaskPhase.REVEALING)
             task.retry_at = retry_at
             task.solo = task.solo or len(failed) > 1
@@ -453,6 +498,7 @@ class SchedulerState:
         method(task)
         task.phase = phase
         task.since = self.now
+        self._touch(task)
 
     def _transition_new_initializing(self, task: TaskRecord) -> None:
         task.retry_at = 0.0
@@ -603,6 +649,7 @@ class SchedulerState:
         timeout = self._contribution_timeout(record)
         for replicate in task.with_status(ReplicateStatus.ASSIGNED):
             if self.now - replicate.assigned_at > timeout:
+                self._touch(task)
                 replicate.failure = f"not contributed within {timeout:g} s"
                 self._transition_replicate(replicate, ReplicateStatus.LOST)
 
@@ -637,6 +684,7 @@ class SchedulerState:
         if task.uploader is not None and task.upload_asked_at is not None:
             if self.now - task.upload_asked_at <= self.config.upload_timeout:
                 return []
+            self._touch(task)
             task.upload_refused.add(task.uploader)
             task.uploader = None
         candidates = [r.worker for r in revealed if r.worker not in task.upload_refused]
@@ -646,6 +694,7 @@ class SchedulerState:
         return [self._ask_upload(task, candidates[0])]
 
     def _ask_upload(self, task: TaskRecord, worker: str) -> AskUpload:
+        self._touch(task)
         task.uploader = worker
         task.upload_asked_at = self.now
         return AskUpload(task_id=task.task_id, worker=worker)
@@ -657,6 +706,7 @@ class SchedulerState:
         if task is None or replicate is None or task.phase.ended:
             return [ReleaseReplicate(worker=worker, task_id=task_id)]
         if replicate.status is ReplicateStatus.ASSIGNED and task.phase is not TaskPhase.ACTIVE:
+            self._touch(task)
             replicate.failure = f"aborted: the task is {task.phase}"
             self._transition_replicate(replicate, ReplicateStatus.LOST)
         if replicate.status in (ReplicateStatus.LOST, ReplicateStatus.FAILED):
@@ -707,9 +757,11 @@ class SchedulerState:
         for task_id, task in list(self.tasks.items()):
             if task.phase.ended and self.now - task.since > self.config.retention:
                 del self.tasks[task_id]
+                self._changes.forgotten_tasks.add(task_id)
         for deal_id, record in list(self.deals.items()):
             if not any(t in self.tasks for t in record.task_ids):
                 del self.deals[deal_id]
+                self._changes.forgotten_deals.add(deal_id)
 
     # -- queries -------------------------------------------------------------------------------
 

@@ -1,9 +1,10 @@
 """The scheduler's database: its state, the event watcher's cursor, logins, replicates' logs.
 
-SQLite by default (a file), PostgreSQL by URL, through SQLAlchemy. The state is one JSON
-document (`nuage.scheduler.snapshot`) saved whole; a chain event's handling saves it in the same
-transaction as the watcher's cursor (`save_state(..., cursor=...)`), so after a crash the state
-and the position in the chain agree. Login challenges and session tokens live beside it; tokens
+SQLite by default (a file), PostgreSQL by URL, through SQLAlchemy. The state is saved in
+pieces (`nuage.scheduler.snapshot`): one JSON document per task and per deal, and one for the
+rest; `save_changes` writes only what an event changed, and a chain event's handling saves it in
+the same transaction as the watcher's cursor, so after a crash the state and the position in the
+chain agree. Login challenges and session tokens live beside it; tokens
 are stored as their sha256 only. The logs workers send (stdout, stderr) are kept per task and
 worker, outside the state: they are no consensus data, and are pruned after a retention time.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import (
@@ -36,7 +37,9 @@ from sqlalchemy import (
 
 from nuage.chain.watcher import Cursor, SqlCursorStore, cursor_table
 
-__all__ = ["SchedulerStore", "TaskLog", "open_engine"]
+__all__ = ["SchedulerStore", "StateChanges", "TaskLog", "open_engine"]
+
+_CHUNK = 500  # ids per IN (...) list
 
 
 def open_engine(url: str) -> Engine:
@@ -68,6 +71,20 @@ class SchedulerStore:
             Column("name", String(200), primary_key=True),
             Column("snapshot", Text, nullable=False),
             Column("saved_at", Float, nullable=False),
+        )
+        self.task_documents = Table(
+            "scheduler_tasks",
+            metadata,
+            Column("name", String(200), primary_key=True),
+            Column("task_id", String(64), primary_key=True),
+            Column("document", Text, nullable=False),
+        )
+        self.deal_documents = Table(
+            "scheduler_deals",
+            metadata,
+            Column("name", String(200), primary_key=True),
+            Column("deal_id", String(64), primary_key=True),
+            Column("document", Text, nullable=False),
         )
         self.challenges = Table(
             "scheduler_challenges",
@@ -102,29 +119,84 @@ class SchedulerStore:
     # -- the state ----------------------------------------------------------------------------
 
     def load_state(self) -> dict[str, Any] | None:
+        """The saved state as one document (`snapshot.dump_state`'s layout), or None."""
         with self.engine.connect() as connection:
             row = connection.execute(
                 select(self.states.c.snapshot).where(self.states.c.name == self.name)
             ).first()
-        return None if row is None else dict(json.loads(row.snapshot))
+            if row is None:
+                return None
+            state = dict(json.loads(row.snapshot))
+            if "tasks" in state:  # saved whole, by the first version
+                return state
+            deals = connection.execute(
+                select(self.deal_documents.c.document).where(
+                    self.deal_documents.c.name == self.name
+                )
+            ).scalars()
+            state["deals"] = [json.loads(document) for document in deals]
+            tasks = connection.execute(
+                select(self.task_documents.c.document).where(
+                    self.task_documents.c.name == self.name
+                )
+            ).scalars()
+            state["tasks"] = [json.loads(document) for document in tasks]
+        return state
 
     def save_state(
         self, snapshot: dict[str, Any], *, cursor: tuple[str, Cursor] | None = None
     ) -> None:
-        """Saves the state, and with `cursor` (watcher name, cursor) the cursor, atomically."""
-        document = json.dumps(snapshot, separators=(",", ":"))
+        """Saves a whole state (`snapshot.dump_state`'s layout), replacing what was saved."""
+        tasks = {entry["task_id"]: entry for entry in snapshot.get("tasks", [])}
+        deals = {entry["deal_id"]: entry for entry in snapshot.get("deals", [])}
+        meta = {k: v for k, v in snapshot.items() if k not in ("tasks", "deals")}
+        self.save_changes(
+            StateChanges(meta=meta, tasks=tasks, deals=deals, replace=True), cursor=cursor
+        )
+
+    def save_changes(
+        self, changes: StateChanges, *, cursor: tuple[str, Cursor] | None = None
+    ) -> None:
+        """Writes what changed, and with `cursor` (watcher name, cursor) the cursor, atomically."""
+        meta = json.dumps(changes.meta, separators=(",", ":"))
         with self.engine.begin() as connection:
             updated = connection.execute(
                 update(self.states)
                 .where(self.states.c.name == self.name)
-                .values(snapshot=document, saved_at=time.time())
+                .values(snapshot=meta, saved_at=time.time())
             )
             if updated.rowcount == 0:
                 connection.execute(
-                    insert(self.states).values(
-                        name=self.name, snapshot=document, saved_at=time.time()
-                    )
+                    insert(self.states).values(name=self.name, snapshot=meta, saved_at=time.time())
                 )
+            for table, key, documents, forgotten in (
+                (self.task_documents, "task_id", changes.tasks, changes.forgotten_tasks),
+                (self.deal_documents, "deal_id", changes.deals, changes.forgotten_deals),
+            ):
+                column = table.c[key]
+                if changes.replace:
+                    connection.execute(delete(table).where(table.c.name == self.name))
+                else:
+                    stale = [*documents, *forgotten]
+                    for start in range(0, len(stale), _CHUNK):
+                        connection.execute(
+                            delete(table).where(
+                                (table.c.name == self.name)
+                                & column.in_(stale[start : start + _CHUNK])
+                            )
+                        )
+                if documents:
+                    connection.execute(
+                        insert(table),
+                        [
+                            {
+                                "name": self.name,
+                                key: ident,
+                                "document": json.dumps(document, separators=(",", ":")),
+                            }
+                            for ident, document in documents.items()
+                        ],
+                    )
             if cursor is not None:
                 self.cursors.save(cursor[0], cursor[1], connection=connection)
 
@@ -203,6 +275,19 @@ class SchedulerStore:
             )
             for row in rows
         ]
+
+
+@dataclass(frozen=True)
+class StateChanges:
+    """What to write: the non-task part whole, the tasks and deals changed (JSON documents by
+    hex id) and the ids of those forgotten; `replace` drops every task and deal saved before."""
+
+    meta: dict[str, Any]
+    tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    forgotten_tasks: list[str] = field(default_factory=list)
+    forgotten_deals: list[str] = field(default_factory=list)
+    replace: bool = False
 
 
 @dataclass(frozen=True)

@@ -262,7 +262,7 @@ class WorkerAgent:
                 await _sleep(stop, 0.2)
                 continue
             try:
-                answer = await self.scheduler.pull()
+                answer = await self.scheduler.pull(self.state.busy())
             except (SchedulerUnreachable, SchedulerRefused) as error:
                 log.warning("asking for work failed: %s", error)
                 await _sleep(stop, self._pull_interval)

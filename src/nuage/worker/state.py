@@ -441,6 +441,10 @@ class WorkerState:
     def free_slots(self) -> int:
         return max(0, self.max_parallel - sum(r.stage.busy for r in self.replicates.values()))
 
+    def busy(self) -> list[bytes]:
+        """Tasks holding one of the slots (fetching, computing or sending their vote)."""
+        return [t for t, r in self.replicates.items() if r.stage.busy]
+
     def running(self) -> list[bytes]:
         """Tasks whose replicate has not ended, for the scheduler's heartbeat."""
         return [t for t, r in self.replicates.items() if not r.stage.ended]
