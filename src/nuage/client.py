@@ -36,7 +36,7 @@ from nuage.protocol.amounts import format_rlc
 from nuage.protocol.orders import ZERO_ADDRESS, DatasetOrder, RequestOrder
 from nuage.protocol.poco import TaskStatus
 
-__all__ = ["Client", "Result", "Run"]
+__all__ = ["Client", "Result", "Run", "completed_result", "fetch_result"]
 
 MAX_PRICE = 2**96 - 1  # "any price" in a draft request: the market then finds the cheapest
 MARKET_DEFAULT = "http://127.0.0.1:8702"
@@ -270,18 +270,8 @@ class Client:
 
     def download(self, task_id: str, *, into: Path | None = None) -> Result:
         """Downloads and unpacks a completed task's result (default: ./results/TASK)."""
-        from nuage.storage.client import StorageClient
-
-        task = bytes.fromhex(task_id.removeprefix("0x"))
-        view = self.hub.task(task)
-        if view.status != TaskStatus.COMPLETED:
-            raise NuageError(
-                f"task {task_id} is {TaskStatus.NAMES[view.status]}, not completed: "
-                f"`nuage task show {task_id} --watch` follows it"
-            )
-        blob = results_blob(view.results)
-        with StorageClient(self.storage_url) as storage:
-            data = storage.get_bytes(blob)
+        blob = completed_result(self.hub, task_id)
+        data = fetch_result(self.storage_url, blob)
         directory = into or Path("results") / task_id
         directory.mkdir(parents=True, exist_ok=True)
         files = _unzip(data, directory)
@@ -311,6 +301,25 @@ class Client:
                 "(`nuage account deposit`), or pass --deposit"
             )
         self.contracts.deposit(self.signer, missing)
+
+
+def completed_result(hub: Hub, task_id: str) -> str:
+    """The blob id of a completed task's result zip; NuageError while it is not completed."""
+    view = hub.task(bytes.fromhex(task_id.removeprefix("0x")))
+    if view.status != TaskStatus.COMPLETED:
+        raise NuageError(
+            f"task {task_id} is {TaskStatus.NAMES[view.status]}, not completed: "
+            f"`nuage task show {task_id} --watch` follows it"
+        )
+    return results_blob(view.results)
+
+
+def fetch_result(storage_url: str, blob: str, *, timeout: float = 30.0) -> bytes:
+    """A result zip's bytes from storage, checked against its blob id."""
+    from nuage.storage.client import StorageClient
+
+    with StorageClient(storage_url, timeout=timeout) as storage:
+        return storage.get_bytes(blob)
 
 
 def _command_line(args: Sequence[str]) -> str:

@@ -5,10 +5,10 @@ every role account RLC, and writes the devnet's state to
 `$NUAGE_HOME/devnet/devnet.json`, where every other command finds the RPC URL,
 the deployment, the accounts by role and the services' URLs. Services: the
 blob storage (`$NUAGE_HOME/storage`, port 8701 when free) the order book (port 8702,
-SQLite in `devnet/market.db`), and a workerpool ("devnet pool") whose scheduler (port 8703)
+SQLite in `devnet/market.db`), a workerpool ("devnet pool") whose scheduler (port 8703)
 sells tasks at 1 RLC up to trust 100 on the market, with one worker process per worker
-account (each has deposited 100 RLC to stake). `down` stops everything `up` started
-and removes that state.
+account (each has deposited 100 RLC to stake), and the web explorer (port 8704, its index in
+`devnet/explorer.db`). `down` stops everything `up` started and removes that state.
 
 The role accounts are anvil's well-known test accounts (public keys for a
 public test mnemonic): fine for a devnet, never for real value.
@@ -61,6 +61,7 @@ DEFAULT_PORT = 8545
 STORAGE_PORT = 8701
 MARKET_PORT = 8702
 SCHEDULER_PORT = 8703
+EXPLORER_PORT = 8704
 DEVNET_POOL = "devnet pool"
 POOL_PRICE = "1"  # RLC per task, offered on the market by the devnet's scheduler
 POOL_TRUST = 100  # the highest trust it sells: requests at trust 1 take the one-tx path
@@ -184,6 +185,7 @@ def up(
     storage_port: int | None = None,
     market_port: int | None = None,
     scheduler_port: int | None = None,
+    explorer_port: int | None = None,
     pool: bool = True,
     progress: Callable[[str], None] = lambda _: None,
 ) -> DevnetState:
@@ -238,6 +240,14 @@ def up(
                 },
             ),
         }
+        scheduler_url = None
+        if pool:
+            scheduler_url = f"http://127.0.0.1:{_pick_port(scheduler_port, SCHEDULER_PORT)}"
+        # the explorer starts while the pool does, and is waited for at the end
+        explorer_options = (url, record, services, scheduler_url)
+        chosen_port = explorer_port
+        explorer_port = _pick_port(explorer_port, preferred=EXPLORER_PORT)
+        explorer = _spawn_explorer(settings, started, explorer_port, *explorer_options)
         pool_address = None
         if pool:
             progress("registering the devnet workerpool; workers deposit their stake money")
@@ -257,12 +267,25 @@ def up(
             workerpool=pool_address,
         )
         state.save(settings.devnet_file)  # the scheduler and workers find their keys in it
-        if pool_address is not None:
+        if pool_address is not None and scheduler_url is not None:
             progress(f"starting the scheduler and {workers} workers")
             services["scheduler"] = _start_scheduler(
-                settings, started, url, pool_address, services, scheduler_port
+                settings, started, url, pool_address, services, scheduler_url
             )
             _start_workers(settings, started, url, services["scheduler"], workers)
+        progress("waiting for the explorer")
+        try:
+            wait_until_healthy(explorer, explorer_port, "/health")
+        except ConfigError:
+            if chosen_port is not None:
+                raise
+            # another devnet starting at the same time took the port it was free on: once more
+            explorer.stop()
+            started.remove(explorer)
+            explorer_port = _pick_port(None, preferred=0)
+            explorer = _spawn_explorer(settings, started, explorer_port, *explorer_options)
+            wait_until_healthy(explorer, explorer_port, "/health")
+        services["explorer"] = f"http://127.0.0.1:{explorer_port}"
         if block_time:
             # deploying and funding ran automined; real block times start now
             chain.w3.provider.make_request(RPCEndpoint("evm_setIntervalMining"), [block_time])
@@ -338,7 +361,8 @@ def _clear(settings: Settings, state: DevnetState) -> None:
     settings.devnet_file.unlink(missing_ok=True)
     # the book, the scheduler's state and the workers' belong to this chain: a new devnet
     # starts new ones
-    for database in (_market_db(settings), settings.devnet_dir / "scheduler.db"):
+    databases = (_market_db(settings), settings.devnet_dir / "scheduler.db", _explorer_db(settings))
+    for database in databases:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{database}{suffix}").unlink(missing_ok=True)
     for folder in settings.devnet_dir.glob("worker-*"):
@@ -363,6 +387,38 @@ def _start_service(
     return f"http://127.0.0.1:{port}"
 
 
+def _spawn_explorer(
+    settings: Settings,
+    started: list[Daemon],
+    port: int,
+    rpc_url: str,
+    record: Path,
+    services: dict[str, str],
+    scheduler_url: str | None,
+) -> Daemon:
+    """Starts the explorer without waiting for it (`wait_until_healthy` later)."""
+    environment = os.environ | {
+        "NUAGE_HOME": str(settings.home),
+        "NUAGE_EXPLORER_HOST": "127.0.0.1",
+        "NUAGE_EXPLORER_PORT": str(port),
+        "NUAGE_EXPLORER_RPC_URL": rpc_url,
+        "NUAGE_EXPLORER_DEPLOYMENT": str(record),
+        "NUAGE_EXPLORER_MARKET_URL": services["market"],
+        "NUAGE_EXPLORER_STORAGE_URL": services["storage"],
+        "NUAGE_EXPLORER_DATABASE_URL": f"sqlite:///{_explorer_db(settings)}",
+    }
+    if scheduler_url is not None:
+        environment["NUAGE_EXPLORER_SCHEDULER_URL"] = scheduler_url
+    daemon = spawn(
+        "explorer",
+        [sys.executable, "-m", "nuage.explorer"],
+        settings.devnet_dir / "explorer.log",
+        env=environment,
+    )
+    started.append(daemon)
+    return daemon
+
+
 def _prepare_pool(contracts: Contracts, accounts: dict[str, LocalAccount]) -> str:
     pool, _ = contracts.register_workerpool(accounts["pool-owner"], DEVNET_POOL)
     # workers stake from their hub accounts; so does the pool owner (30% of each task's price)
@@ -379,9 +435,9 @@ def _start_scheduler(
     rpc_url: str,
     pool: str,
     services: dict[str, str],
-    port: int | None,
+    url: str,
 ) -> str:
-    port = _pick_port(port, preferred=SCHEDULER_PORT)
+    port = int(url.rsplit(":", 1)[1])
     command = [
         sys.executable, "-m", "nuage.scheduler", "serve",
         "--workerpool", pool, "--as", "pool-owner",
@@ -439,6 +495,10 @@ def _market_db(settings: Settings) -> Path:
     return settings.devnet_dir / "market.db"
 
 
+def _explorer_db(settings: Settings) -> Path:
+    return settings.devnet_dir / "explorer.db"
+
+
 def _fund(contracts: Contracts, deployer: LocalAccount, accounts: dict[str, LocalAccount]) -> None:
     receivers = [account for role, account in accounts.items() if role != "deployer"]
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -456,7 +516,7 @@ def _pick_port(port: int | None, preferred: int = DEFAULT_PORT) -> int:
         if not _is_free(port):
             raise ConfigError(f"port {port} on 127.0.0.1 is taken: pass another --port")
         return port
-    if _is_free(preferred):
+    if preferred and _is_free(preferred):
         return preferred
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

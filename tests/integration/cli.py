@@ -31,6 +31,8 @@ class Nuage:
         """
         ports = ["--port", str(free_port()), "--storage-port", str(free_port())]
         ports += ["--market-port", str(free_port()), "--scheduler-port", str(free_port())]
+        if "--explorer-port" not in options:
+            ports += ["--explorer-port", str(free_port())]
         workers = [] if "--workers" in options else ["--workers", "1"]
         return self("devnet", "up", *ports, *workers, *options)
 

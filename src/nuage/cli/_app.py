@@ -23,6 +23,7 @@ from nuage.cli import (
     apps,
     assets,
     devnet,
+    explorer,
     market,
     order,
     orderbook,
@@ -103,6 +104,7 @@ app.add_typer(tasks.task_app, rich_help_panel="Follow work")
 app.add_typer(trust.app, rich_help_panel="Follow work")
 app.add_typer(storage.app, rich_help_panel="Services")
 app.add_typer(market.app, rich_help_panel="Services")
+app.add_typer(explorer.app, rich_help_panel="Services")
 app.add_typer(scheduler.app, rich_help_panel="Sell computing power")
 app.add_typer(worker.app, rich_help_panel="Sell computing power")
 

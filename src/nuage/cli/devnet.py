@@ -59,6 +59,10 @@ def up(
         int | None,
         typer.Option(help="Port of the devnet pool's scheduler [default: 8703 if free]"),
     ] = None,
+    explorer_port: Annotated[
+        int | None,
+        typer.Option(help="Port of the web explorer and DApp Store [default: 8704 if free]"),
+    ] = None,
     pool: Annotated[
         bool,
         typer.Option(
@@ -69,7 +73,8 @@ def up(
     ] = True,
     as_json: JsonOption = False,
 ) -> None:
-    """Start the devnet: anvil, the contracts, funded accounts, storage, market, a workerpool.
+    """Start the devnet: anvil, the contracts, funded accounts, storage, market, a workerpool,
+    the web explorer.
 
     The pool's scheduler sells tasks at 1 RLC (up to trust 100) on the market and its workers
     (one process each) run them in the sandbox.
@@ -89,6 +94,7 @@ def up(
                 storage_port=storage_port,
                 market_port=market_port,
                 scheduler_port=scheduler_port,
+                explorer_port=explorer_port,
                 pool=pool,
                 progress=lambda step: err.print(f"  {step}…"),
             )
@@ -106,7 +112,10 @@ def up(
         f"at {state.rpc_url}"
         + (f", a block every {state.block_time:g} s" if state.block_time else "")
     )
+    out.print(_services_table(state))
     out.print(_accounts_table(state))
+    if "explorer" in state.services:
+        out.print(f"Explorer and DApp Store: [bold]{state.services['explorer']}[/]")
     out.print(
         "Next: `nuage account deposit 10 --as requester`, `nuage devnet status`, "
         "`nuage devnet down`."
@@ -137,6 +146,7 @@ def status(as_json: JsonOption = False) -> None:
         if name not in ("chain_id", "block"):
             contracts.add_row(name, str(address))
     out.print(contracts)
+    out.print(_services_table(state))
     out.print(_accounts_table(state))
     if not report.up:
         out.print("`nuage devnet down` clears what is left, then `nuage devnet up` restarts.")
@@ -152,6 +162,15 @@ def down() -> None:
     with waiting("stopping the devnet…"):
         stopped = devnet.down(config)
     out.print(f"[green]✓[/] devnet down (stopped: {', '.join(stopped) or 'nothing was running'})")
+
+
+def _services_table(state: devnet.DevnetState) -> Table:
+    table = Table(title="services", title_justify="left", box=None)
+    table.add_column("service")
+    table.add_column("URL")
+    for name, url in state.services.items():
+        table.add_row(name, url)
+    return table
 
 
 def _accounts_table(state: devnet.DevnetState) -> Table:
