@@ -53,6 +53,10 @@ class Explorer:
         response.raise_for_status()
         return response.json()
 
+    def knows(self, path: str) -> bool:
+        """Whether the API has something at `path` yet (its indexer follows the chain)."""
+        return httpx.get(self.url + path, timeout=10).status_code == 200
+
 
 @dataclass(frozen=True)
 class FinishedTask:
