@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
 
@@ -157,13 +157,13 @@ def _reason(error: httpx.HTTPError) -> str:
     return type(error).__name__
 
 
-class _TtlCache:
+class _TtlCache(Generic[_T]):
     """A few seconds' memory of answers, so that a burst of pages makes one call."""
 
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
         self._lock = threading.Lock()
-        self._entries: dict[Any, tuple[float, Any]] = {}
+        self._entries: dict[Any, tuple[float, _T]] = {}
 
     def get(self, key: Any, compute: Callable[[], _T]) -> _T:
         now = time.monotonic()
@@ -186,7 +186,7 @@ class MarketReads:
         self.url = url
         self.health = health
         self.timeout = timeout
-        self._cache = _TtlCache(1.0)
+        self._cache: _TtlCache[tuple[int, list[dict[str, Any]]]] = _TtlCache(1.0)
 
     def orders(
         self, kind: str, limit: int = 100, **filters: Any
@@ -239,7 +239,7 @@ class ChainReads:
         self.contracts = contracts
         self.url = url
         self.health = health
-        self._cache = _TtlCache(1.0)
+        self._cache: _TtlCache[dict[str, LiveAccount]] = _TtlCache(1.0)
 
     def accounts(self, addresses: Iterable[str]) -> dict[str, LiveAccount]:
         wanted = tuple(dict.fromkeys(addresses))
