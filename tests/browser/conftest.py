@@ -1,69 +1,27 @@
-"""Browser fixtures: Debian's Chromium driven by Playwright, and one devnet per module with the
-explorer running and the example apps deployed and on sale.
-
-Playwright's own browser download needs hosts CI cannot reach, so the tests drive the Chromium
-that scripts/setup.sh installs with apt, headless, with everything that would phone home off.
-"""
+"""Browser fixtures: Debian's Chromium driven by Playwright (tests/browser/harness.py), and one
+devnet per module with the explorer running and the example apps deployed and on sale."""
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from nuage import devnet
 from nuage.chain.anvil import free_port
 from nuage.client import Client
 from nuage.config import Settings
 from nuage.demo import APP_PRICE, DAPPS
-from tests.browser.screenshots import screenshot_folder
+from tests.browser.harness import (
+    APPS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PHONE,
+    Explorer,
+    FinishedTask,
+    open_page,
+    wait_until,
+)
 from tests.integration.cli import Nuage
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",  # the tests run as root on CI, where Chromium refuses its own sandbox
-    "--disable-dev-shm-usage",  # containers have a small /dev/shm
-    # a closed network: nothing to fetch, sync or report
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-default-apps",
-    "--disable-sync",
-    "--metrics-recording-only",
-    "--no-first-run",
-]
-LAPTOP = ViewportSize(width=1280, height=800)
-PHONE = ViewportSize(width=390, height=844)
-APPS = ("factorial", "sudoku")
-WAIT_MS = 30_000  # for anything the explorer shows once its indexer has caught up
-
-
-@dataclass(frozen=True)
-class Explorer:
-    """The devnet's explorer, and where the devnet keeps its files."""
-
-    url: str
-    settings: Settings
-    state: devnet.DevnetState
-
-    def api(self, path: str) -> Any:
-        response = httpx.get(self.url + path, timeout=10)
-        response.raise_for_status()
-        return response.json()
-
-    def knows(self, path: str) -> bool:
-        """Whether the API has something at `path` yet (its indexer follows the chain)."""
-        return httpx.get(self.url + path, timeout=10).status_code == 200
-
-
-@dataclass(frozen=True)
-class FinishedTask:
-    """A factorial 10 the requester bought and got back."""
-
-    deal_id: str
-    task_id: str
 
 
 @pytest.fixture(scope="module")
@@ -79,13 +37,6 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-def open_page(browser: Browser, viewport: ViewportSize = LAPTOP) -> Page:
-    """A page in a fresh context (its own cookies and cache), that accepts downloads."""
-    context = browser.new_context(viewport=viewport, accept_downloads=True)
-    context.set_default_timeout(WAIT_MS)
-    return context.new_page()
-
-
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     opened = open_page(browser)
@@ -98,13 +49,6 @@ def phone(browser: Browser) -> Iterator[Page]:
     opened = open_page(browser, PHONE)
     yield opened
     opened.context.close()
-
-
-def screenshot(page: Page, name: str) -> Path:
-    """Saves the whole page as NAME.png in the run's screenshot folder."""
-    path = screenshot_folder() / f"{name}.png"
-    page.screenshot(path=path, full_page=True)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -136,4 +80,12 @@ def finished_task(explorer: Explorer, tmp_path_factory: pytest.TempPathFactory) 
     run = requester.run("factorial", ["10"], deposit=True)
     result = run.result(timeout=300, into=tmp_path_factory.mktemp("result"))
     assert result.text == "3628800", result
-    return FinishedTask(run.deal_id, run.task_ids[0])
+    task = run.task_ids[0]
+    wait_until(  # the explorer's indexer follows the chain, a poll behind
+        lambda: (
+            explorer.knows(f"/api/tasks/{task}")
+            and explorer.api(f"/api/tasks/{task}")["status"] == "COMPLETED"
+        ),
+        f"the explorer to see task {task} completed",
+    )
+    return FinishedTask(run.deal_id, task)

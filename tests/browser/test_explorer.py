@@ -9,12 +9,10 @@ import os
 import re
 import subprocess
 import sys
-import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
 
 import httpx
 import psutil
@@ -24,13 +22,14 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from nuage.chain.anvil import free_port
 from nuage.demo import APP_PRICE
 from nuage.protocol.ids import task_id
-from tests.browser.conftest import (
+from tests.browser.harness import (
     APPS,
     CHROMIUM,
     Explorer,
     FinishedTask,
     open_page,
     screenshot,
+    wait_until,
 )
 from tests.browser.screenshots import PAINT_FILE, screenshot_folder
 
@@ -44,17 +43,6 @@ pytestmark = [
 
 NUAGE = Path(sys.executable).with_name("nuage")
 COMPLETED_WITHIN_MS = 180_000  # a factorial on a devnet under load, generously
-T = TypeVar("T")
-
-
-def wait_until(condition: Callable[[], T], what: str, timeout: float = 120) -> T:
-    """Polls `condition` until it returns something true; fails the test saying what it awaited."""
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.25)
-    return value
 
 
 def wait_for_apps(explorer: Explorer) -> None:
