@@ -174,25 +174,39 @@ def started(command: list[str], home: Path, cwd: Path) -> Iterator[subprocess.Po
             process.stdout.close()
 
 
+def task_row(page: Page, task: str) -> Locator:
+    """The row of `task` in the tasks list (by its link, or its id when shown in full)."""
+    rows = page.get_by_test_id("task-row")
+    return rows.filter(has=page.locator(f'a[href$="{task}"]')).or_(rows.filter(has_text=task))
+
+
 def test_a_task_bought_with_the_cli_completes_on_its_page_without_a_reload(
     page: Page, explorer: Explorer, tmp_path: Path
 ):
     command = [str(NUAGE), "run", "factorial", "10", "--as", "requester", "--deposit", "--json"]
     stderr = tmp_path / "stderr"
+    listing = page.context.new_page()  # the tasks list, open beside the task's page
+    pending = re.compile(r"^\s*(UNSET|ACTIVE)\s*$")
+    completed = re.compile(r"^\s*COMPLETED\s*$")
     with started(command, explorer.settings.home, tmp_path) as run:
-        with paused_workers(explorer):
+        with paused_workers(explorer):  # so the task cannot finish before the pages are open
             deal = wait_until(lambda: matched_deal(run, stderr), "`nuage run` to match a deal")
             task = "0x" + task_id(bytes.fromhex(deal[2:]), 0).hex()
             wait_until(lambda: explorer.knows(f"/api/tasks/{task}"), "the explorer to see the deal")
             page.goto(f"{explorer.url}/tasks/{task}")
             status = page.get_by_test_id("task-status")
-            # the worker is stopped: the task cannot have finished
-            expect(status).to_have_text(re.compile(r"^\s*(UNSET|ACTIVE)\s*$"))
+            expect(status).to_have_text(pending)
             expect(page.get_by_test_id("task-result-download")).to_be_hidden()
             screenshot(page, "task-waiting")
-            page.evaluate("window.__marker = 'loaded once'")
-        expect(status).to_have_text(re.compile(r"^\s*COMPLETED\s*$"), timeout=COMPLETED_WITHIN_MS)
-        assert page.evaluate("window.__marker") == "loaded once", "the page was reloaded"
+            listing.goto(explorer.url + "/tasks")
+            listed = task_row(listing, task).get_by_test_id("task-status")
+            expect(listed).to_have_text(pending)
+            for opened in (page, listing):
+                opened.evaluate("window.__marker = 'loaded once'")
+        expect(status).to_have_text(completed, timeout=COMPLETED_WITHIN_MS)
+        expect(listed).to_have_text(completed)
+        for opened in (page, listing):
+            assert opened.evaluate("window.__marker") == "loaded once", f"{opened.url} reloaded"
         out, _ = run.communicate(timeout=COMPLETED_WITHIN_MS / 1000)
     assert run.returncode == 0, stderr.read_text()
     assert json.loads(out)["deal"] == deal
@@ -205,11 +219,6 @@ def test_a_task_bought_with_the_cli_completes_on_its_page_without_a_reload(
     with zipfile.ZipFile(archive) as result:
         contents = b"".join(result.read(name) for name in result.namelist())
     assert b"3628800" in contents
-
-    page.goto(explorer.url + "/tasks")
-    rows = page.get_by_test_id("task-row")
-    row = rows.filter(has=page.locator(f'a[href$="{task}"]')).or_(rows.filter(has_text=task))
-    expect(row.get_by_test_id("task-status")).to_have_text(re.compile(r"^\s*COMPLETED\s*$"))
 
 
 # -- an unreachable market ----------------------------------------------------------------------
