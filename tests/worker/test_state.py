@@ -73,7 +73,6 @@ def test_a_replicated_task_goes_from_assignment_to_release():
     job = assignment()
     task = job.task_id
     assert state.handle(ReplicateAssigned(assignment=job, now=1)) == [
-        ReportStatus(task_id=task, stage=Stage.ASSIGNED),
         Fetch(task_id=task),
     ]
     assert state.free_slots() == 0

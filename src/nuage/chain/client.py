@@ -11,11 +11,12 @@ sender cannot pay for gas, `ContractRevert` with the contract's reason.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 import requests
 from eth_account.signers.local import LocalAccount
@@ -25,7 +26,7 @@ from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.providers.rpc.utils import REQUEST_RETRY_ALLOWLIST, ExceptionRetryConfiguration
-from web3.types import Nonce, RPCEndpoint, RPCResponse, TxParams, TxReceipt
+from web3.types import Nonce, RPCEndpoint, RPCResponse, TxParams, TxReceipt, Wei
 
 from nuage.chain.artifacts import Artifact, compile_all
 from nuage.exceptions import ChainError, ChainUnreachable, ContractRevert, InsufficientFunds
@@ -35,6 +36,8 @@ __all__ = ["Chain", "format_eth", "revert_reason"]
 log = logging.getLogger(__name__)
 
 GAS_MARGIN = 1.2  # estimates are exact on a quiet chain; the margin covers state moving under us
+FEES_TTL = 1.0  # seconds fee parameters are reused (max fee = 2 x base fee + tip covers a block)
+FUNDS_TTL = 5.0  # seconds a balance read is trusted, less what was spent since
 RECEIPT_TIMEOUT = 120.0  # seconds a sent transaction may take to be mined
 _RETRIED_METHODS = [*REQUEST_RETRY_ALLOWLIST, "eth_sendRawTransaction"]  # resending is idempotent
 
@@ -78,6 +81,10 @@ class Chain:
             ),
         )
         self.w3 = Web3(provider)
+        # it asks the node for the chain id before every call (we sign with ours: see chain_id)
+        self.w3.middleware_onion.remove("validation")
+        self._fees: tuple[float, int, int] | None = None  # read at, max fee, tip
+        self._funds: dict[str, tuple[float, int]] = {}  # address: read at, balance left
         self._nonces: dict[str, int] = {}
         self._lock = threading.Lock()
         self._artifacts: dict[str, Artifact] | None = None
@@ -136,12 +143,20 @@ class Chain:
         except ContractLogicError as error:
             raise ContractRevert(revert_reason(error)) from None
         # fees and the balance check need no nonce: only signing and sending hold the lock
+        max_fee, tip = self._fee_parameters()
         tx = dict(
             call.build_transaction(
-                {**base, "nonce": Nonce(0), "gas": gas, "chainId": self.chain_id}
+                {
+                    **base,
+                    "nonce": Nonce(0),
+                    "gas": gas,
+                    "chainId": self.chain_id,
+                    "maxFeePerGas": Wei(max_fee),
+                    "maxPriorityFeePerGas": Wei(tip),
+                }
             )
         )
-        self._check_gas_money(sender.address, cast(TxParams, tx), gas, value)
+        self._check_gas_money(sender.address, gas * max_fee + value)
         with self._lock:
             nonce = self._nonces.get(sender.address)
             if nonce is None:
@@ -170,11 +185,11 @@ class Chain:
         within milliseconds, a chain with blocks every few seconds needs no tight loop)."""
         deadline = time.monotonic() + RECEIPT_TIMEOUT
         delay = 0.002
-        while True:
-            try:
-                return self.w3.eth.get_transaction_receipt(tx_hash)
-            except TransactionNotFound:
-                pass
+        method = RPCEndpoint("eth_getTransactionReceipt")
+        while True:  # asked raw (cheap while it is not there), then formatted once
+            if self.w3.provider.make_request(method, [tx_hash.to_0x_hex()]).get("result"):
+                with contextlib.suppress(TransactionNotFound):
+                    return self.w3.eth.get_transaction_receipt(tx_hash)
             if time.monotonic() > deadline:
                 raise ChainError(
                     f"transaction {tx_hash.to_0x_hex()} was not mined within "
@@ -187,10 +202,23 @@ class Chain:
         """Devnet only: set an account's ETH balance (anvil_setBalance)."""
         self.w3.provider.make_request(RPCEndpoint("anvil_setBalance"), [address, hex(wei)])
 
-    def _check_gas_money(self, address: str, tx: TxParams, gas: int, value: int) -> None:
-        price = int(tx.get("maxFeePerGas") or tx.get("gasPrice") or 0)
-        needed = gas * price + value
-        held = self.eth_balance(address)
+    def _fee_parameters(self) -> tuple[int, int]:
+        """(max fee, tip) per gas as web3 would choose them, read at most every FEES_TTL s."""
+        now = time.monotonic()
+        if self._fees is None or now - self._fees[0] > FEES_TTL:
+            tip = int(self.w3.eth.max_priority_fee)
+            base_fee = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0))
+            self._fees = (now, 2 * base_fee + tip, tip)
+        return self._fees[1], self._fees[2]
+
+    def _check_gas_money(self, address: str, needed: int) -> None:
+        """Refuses before signing when `address` cannot pay `needed` wei; a balance read is
+        reused for FUNDS_TTL s, less what the transactions sent since may cost."""
+        now = time.monotonic()
+        read_at, held = self._funds.get(address, (0.0, -1))
+        if now - read_at > FUNDS_TTL or held < needed:
+            read_at, held = now, self.eth_balance(address)
+        self._funds[address] = (read_at, held - needed)
         if held < needed:
             raise InsufficientFunds(
                 f"{address} holds {format_eth(held)} ETH and needs about {format_eth(needed)} "

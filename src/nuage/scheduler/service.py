@@ -257,9 +257,10 @@ class SchedulerService:
     # -- the chain -----------------------------------------------------------------------------
 
     async def _on_chain_event(self, event: ChainEvent) -> None:
-        task = self.state.tasks.get(event.args.get("task_id", b""))
-        if task is not None:  # contributions lock stakes, finalizes and claims move them
-            for worker in task.replicates:
+        if event.name == "TaskContributed" and event.args["task_id"] in self.state.tasks:
+            worker = to_checksum_address(event.args["worker"])
+            replicate = self.state.tasks[event.args["task_id"]].replicates.get(worker)
+            if replicate is not None and replicate.stake:  # its free balance is that much less
                 self._standings.pop(worker, None)
         converted = await self._convert(event)
         for item in converted:
@@ -521,7 +522,7 @@ class SchedulerService:
 
     async def _standing(self, worker: str) -> tuple[int, int]:
         """The worker's score and free balance, read on chain at most every `STANDING_TTL` s,
-        and again after an event that changes them (its contribution, a finalize, a claim)."""
+        and again after its balance lost a stake (a contribution to a replicated task seen)."""
         cached = self._standings.get(worker)
         if cached is not None and self.clock() - cached[0] < STANDING_TTL:
             return cached[1], cached[2]
@@ -552,8 +553,9 @@ class SchedulerService:
             self.feed(ReplicateFailed(worker=worker, task_id=task_id, reason=reason, now=now))
         else:
             log.info("worker %s: task %s %s", worker, _short(task_id), body.stage)
-            self.feed(
-                ReplicateProgressed(worker=worker, task_id=task_id, stage=body.stage, now=now)
+            self.feed(  # a step for people to see: saved with the next change that matters
+                ReplicateProgressed(worker=worker, task_id=task_id, stage=body.stage, now=now),
+                save=False,
             )
 
     async def hand_in(self, worker: str, task: str, body: models.ResultHandIn) -> None:

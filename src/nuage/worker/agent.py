@@ -158,6 +158,8 @@ class WorkerAgent:
         self.fetcher = Fetcher(storage, settings.work_dir / "cache")
         self.workerpool: str | None = None
         self._prepared: dict[bytes, _Prepared | str] = {}
+        self._deals_checked: dict[bytes, bytes] = {}  # deal id: its commitment, seen on chain
+        self._slot_freed = asyncio.Event()  # the pull loop waits on it while every slot is busy
         self._running: set[asyncio.Task[None]] = set()
         self._pull_interval = settings.pull_interval or 2.0
         self._heartbeat_interval = settings.heartbeat_interval or 5.0
@@ -224,6 +226,8 @@ class WorkerAgent:
     def feed(self, event: Event) -> None:
         """Hands `event` to the state, saves what changed, starts the actions it returned."""
         actions = self.state.handle(event)
+        if self.state.free_slots() > 0:
+            self._slot_freed.set()
         changed = [self.state.replicates[t] for t in self.state.changed]
         self.store.save(self.address, changed)
         for action in actions:
@@ -259,7 +263,8 @@ class WorkerAgent:
     async def _pull_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             if self.state.free_slots() == 0:
-                await _sleep(stop, 0.2)
+                self._slot_freed.clear()
+                await _wait_any(stop, self._slot_freed, timeout=1.0)
                 continue
             try:
                 answer = await self.scheduler.pull(self.state.busy())
@@ -405,12 +410,16 @@ class WorkerAgent:
         )
         if signer != deal.workerpool_owner:
             return "the authorization is not signed by the pool owner"
+        commitment = deal.commitment()
+        if self._deals_checked.get(a.deal_id) == commitment:  # a deal never changes on chain
+            return None
         try:
             on_chain = self.hub.deal_commitment(a.deal_id)
         except ChainError as error:
             return f"cannot read the deal on chain: {error}"
-        if on_chain != deal.commitment():
+        if on_chain != commitment:
             return "the deal does not match its commitment on chain"
+        self._deals_checked[a.deal_id] = commitment
         return None
 
     def _compute(self, record: ReplicateRecord) -> tuple[Event, ComputedResult | None]:
@@ -567,6 +576,16 @@ class WorkerAgent:
 
 def _assignment(body: AssignmentBody) -> Assignment:
     return Assignment.from_json(body.model_dump())
+
+
+async def _wait_any(stop: asyncio.Event, event: asyncio.Event, *, timeout: float) -> None:
+    """Returns when `stop` or `event` is set, or after `timeout` seconds."""
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(event.wait())]
+    try:
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:

@@ -458,7 +458,7 @@ class WorkerState:
             return [ReportFailure(task_id=task_id, reason=reason)]
         self.replicates[task_id] = ReplicateRecord(event.assignment, Stage.ASSIGNED, event.now)
         self.changed.add(task_id)
-        return [ReportStatus(task_id=task_id, stage=Stage.ASSIGNED), Fetch(task_id=task_id)]
+        return [Fetch(task_id=task_id)]  # the scheduler knows it assigned it: nothing to report
 
     def _handle_inputs_fetched(self, event: InputsFetched) -> list[Action]:
         record = self._at(event.task_id, Stage.ASSIGNED)
