@@ -31,6 +31,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from nuage.apps import Manifest
+from nuage.chain.bindings import AppRecord
 from nuage.chain.hub import ContributionView, Hub, blob_results
 from nuage.exceptions import ChainError, ConfigError, ContractRevert, NuageError, SandboxError
 from nuage.protocol.eip712 import recover
@@ -159,6 +160,7 @@ class WorkerAgent:
         self.workerpool: str | None = None
         self._prepared: dict[bytes, _Prepared | str] = {}
         self._deals_checked: dict[bytes, bytes] = {}  # deal id: its commitment, seen on chain
+        self._apps: dict[str, AppRecord] = {}  # address: record, read on chain once
         self._slot_freed = asyncio.Event()  # the pull loop waits on it while every slot is busy
         self._running: set[asyncio.Task[None]] = set()
         self._pull_interval = settings.pull_interval or 2.0
@@ -367,7 +369,8 @@ class WorkerAgent:
             return StepFailed(task_id=a.task_id, reason=problem, now=now)
         deal = a.deal
         try:
-            app = self.hub.contracts.app(deal.app)
+            app = self._apps.get(deal.app) or self.hub.contracts.app(deal.app)
+            self._apps[deal.app] = app  # an app's address is the hash of its record: it is fixed
             app_dir, manifest = self.fetcher.app(app)
             args, references = parse_params(a.params)
             inputs = [self.fetcher.input_file(n, ref) for n, ref in enumerate(references, 1)]
