@@ -19,7 +19,8 @@ def test_the_acceptance_journey(nuage: Nuage) -> None:
     nuage.devnet_up("--workers", "3")
     state = devnet.load_state(Settings(home=nuage.home))
     assert state is not None
-    names = ["anvil", "storage", "market", "scheduler", "worker-1", "worker-2", "worker-3"]
+    names = ["anvil", "storage", "market", "explorer", "scheduler"]
+    names += ["worker-1", "worker-2", "worker-3"]
     assert [daemon.name for daemon in state.daemons] == names
 
     nuage("account", "deposit", "10", "--as", "requester")
@@ -29,6 +30,7 @@ def test_the_acceptance_journey(nuage: Nuage) -> None:
     down = nuage("devnet", "down")
     assert "stopped: " + ", ".join(reversed(names)) in " ".join(down.stdout.split())
     assert not (nuage.home / "devnet" / "market.db").exists()
+    assert not (nuage.home / "devnet" / "explorer.db").exists()
     for daemon in state.daemons:
         assert not daemon.running()
         assert not psutil.pid_exists(daemon.pid) or psutil.Process(daemon.pid).status() == "zombie"
@@ -47,6 +49,9 @@ def test_status_lists_the_chain_contracts_and_roles(running: Nuage) -> None:
     status = running.json("devnet", "status")
     assert status["up"] is True and status["chain_id"] == 31337
     assert status["processes"]["anvil"]["running"] is True
+    assert status["processes"]["explorer"]["running"] is True
+    assert status["services"]["explorer"].startswith("http://127.0.0.1:")
+    assert "explorer" in running("devnet", "status").stdout
     assert {"requester", "app-owner", "dataset-owner", "pool-owner", "worker-1"} <= set(
         status["accounts"]
     )
