@@ -210,6 +210,8 @@ def test_a_task_bought_with_the_cli_completes_on_its_page_without_a_reload(
         out, _ = run.communicate(timeout=COMPLETED_WITHIN_MS / 1000)
     assert run.returncode == 0, stderr.read_text()
     assert json.loads(out)["deal"] == deal
+    for hook in ("task-contributions", "task-consensus", "task-logs-link"):
+        expect(page.get_by_test_id(hook)).to_be_visible()
     screenshot(page, "task-completed")
 
     with page.expect_download() as download:
@@ -329,6 +331,7 @@ def test_every_page_renders_from_the_explorers_own_assets(
         ("pools", "/pools", "pool-row"),
         ("workers", "/workers", "worker-row"),
         ("account", f"/accounts/{requester}", "account-free"),
+        ("account-by-query", f"/accounts?address={requester}", "account-frozen"),
     ]
     for name, path, hook in pages:
         page.goto(explorer.url + path)
