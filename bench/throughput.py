@@ -124,6 +124,7 @@ def bench_devnet(
             storage_port=free_port(),
             market_port=free_port(),
             scheduler_port=free_port(),
+            explorer=False,  # no part of a task's path; it would take CPU from those that are
         )
         up_s = time.monotonic() - started
         owner = Client.devnet("app-owner", home=home)

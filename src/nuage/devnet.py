@@ -187,9 +187,13 @@ def up(
     scheduler_port: int | None = None,
     explorer_port: int | None = None,
     pool: bool = True,
+    explorer: bool = True,
     progress: Callable[[str], None] = lambda _: None,
 ) -> DevnetState:
-    """Starts the devnet; raises DevnetAlreadyUp if one runs. Stops what it started on failure."""
+    """Starts the devnet; raises DevnetAlreadyUp if one runs. Stops what it started on failure.
+
+    `explorer=False` leaves the web explorer out (benchmarks: it is no part of a task's path).
+    """
     existing = load_state(settings)
     if existing is not None:
         if any(daemon.running() for daemon in existing.daemons):
@@ -246,8 +250,10 @@ def up(
         # the explorer starts while the pool does, and is waited for at the end
         explorer_options = (url, record, services, scheduler_url)
         chosen_port = explorer_port
-        explorer_port = _pick_port(explorer_port, preferred=EXPLORER_PORT)
-        explorer = _spawn_explorer(settings, started, explorer_port, *explorer_options)
+        explorer_daemon = None
+        if explorer:
+            explorer_port = _pick_port(explorer_port, preferred=EXPLORER_PORT)
+            explorer_daemon = _spawn_explorer(settings, started, explorer_port, *explorer_options)
         pool_address = None
         if pool:
             progress("registering the devnet workerpool; workers deposit their stake money")
@@ -273,19 +279,22 @@ def up(
                 settings, started, url, pool_address, services, scheduler_url
             )
             _start_workers(settings, started, url, services["scheduler"], workers)
-        progress("waiting for the explorer")
-        try:
-            wait_until_healthy(explorer, explorer_port, "/health")
-        except ConfigError:
-            if chosen_port is not None:
-                raise
-            # another devnet starting at the same time took the port it was free on: once more
-            explorer.stop()
-            started.remove(explorer)
-            explorer_port = _pick_port(None, preferred=0)
-            explorer = _spawn_explorer(settings, started, explorer_port, *explorer_options)
-            wait_until_healthy(explorer, explorer_port, "/health")
-        services["explorer"] = f"http://127.0.0.1:{explorer_port}"
+        if explorer_daemon is not None and explorer_port is not None:
+            progress("waiting for the explorer")
+            try:
+                wait_until_healthy(explorer_daemon, explorer_port, "/health")
+            except ConfigError:
+                if chosen_port is not None:
+                    raise
+                # another devnet starting at the same time took the port it was free on: again
+                explorer_daemon.stop()
+                started.remove(explorer_daemon)
+                explorer_port = _pick_port(None, preferred=0)
+                explorer_daemon = _spawn_explorer(
+                    settings, started, explorer_port, *explorer_options
+                )
+                wait_until_healthy(explorer_daemon, explorer_port, "/health")
+            services["explorer"] = f"http://127.0.0.1:{explorer_port}"
         if block_time:
             # deploying and funding ran automined; real block times start now
             chain.w3.provider.make_request(RPCEndpoint("evm_setIntervalMining"), [block_time])

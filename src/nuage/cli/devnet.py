@@ -71,6 +71,13 @@ def up(
             "accounts, for running your own.",
         ),
     ] = True,
+    explorer: Annotated[
+        bool,
+        typer.Option(
+            "--explorer/--no-explorer",
+            help="Run the web explorer and DApp Store (it indexes the chain as it grows).",
+        ),
+    ] = True,
     as_json: JsonOption = False,
 ) -> None:
     """Start the devnet: anvil, the contracts, funded accounts, storage, market, a workerpool,
@@ -96,6 +103,7 @@ def up(
                 scheduler_port=scheduler_port,
                 explorer_port=explorer_port,
                 pool=pool,
+                explorer=explorer,
                 progress=lambda step: err.print(f"  {step}…"),
             )
     except devnet.DevnetAlreadyUp as already:
