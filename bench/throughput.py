@@ -53,7 +53,7 @@ import psutil
 
 from nuage import devnet
 from nuage.apps import build, unpack
-from nuage.chain.anvil import free_port
+from nuage.chain.anvil import free_ports
 from nuage.client import Client, Run
 from nuage.config import Settings
 from nuage.exceptions import OrderIncompatible
@@ -115,15 +115,16 @@ def bench_devnet(
     home = Path(tempfile.mkdtemp(prefix="nuage-bench-"))
     settings = Settings(home=home)
     started = time.monotonic()
+    ports = free_ports(4)
     try:
         state = devnet.up(
             settings,
             workers=workers,
             block_time=block_time,
-            port=free_port(),
-            storage_port=free_port(),
-            market_port=free_port(),
-            scheduler_port=free_port(),
+            port=ports[0],
+            storage_port=ports[1],
+            market_port=ports[2],
+            scheduler_port=ports[3],
             explorer=False,  # no part of a task's path; it would take CPU from those that are
         )
         up_s = time.monotonic() - started

@@ -48,7 +48,7 @@ from eth_utils import keccak
 
 from nuage import devnet
 from nuage.apps import build
-from nuage.chain.anvil import free_port
+from nuage.chain.anvil import free_port, free_ports
 from nuage.chain.bindings import Contracts
 from nuage.chain.client import Chain
 from nuage.chain.hub import Hub
@@ -263,12 +263,13 @@ class SabotageDevnet:
     def up(self) -> None:
         self.settings = Settings(home=self.home)
         self.log(f"devnet up in {self.home}: {self.workers} worker accounts, no pool")
+        chain_port, storage_port, market_port, scheduler_port = free_ports(4)
         self.state = devnet.up(
             self.settings,
-            port=free_port(),
-            storage_port=free_port(),
-            market_port=free_port(),
-            scheduler_port=free_port(),
+            port=chain_port,
+            storage_port=storage_port,
+            market_port=market_port,
+            scheduler_port=scheduler_port,
             workers=self.workers,
             pool=False,
             progress=lambda line: self.log(f"  {line}"),

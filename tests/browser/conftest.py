@@ -7,7 +7,6 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from nuage import devnet
-from nuage.chain.anvil import free_port
 from nuage.client import Client
 from nuage.config import Settings
 from nuage.demo import APP_PRICE, DAPPS
@@ -61,7 +60,7 @@ def explorer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Explorer]:
             env.delenv(name, raising=False)
         env.delenv("NUAGE_STORAGE_URL", raising=False)
         try:
-            nuage.devnet_up("--explorer-port", str(free_port()))
+            nuage.devnet_up()  # on free ports, the explorer too
             owner = Client.devnet("app-owner", home=nuage.home)
             for name in APPS:
                 owner.deploy_app(DAPPS / name)

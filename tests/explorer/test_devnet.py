@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from nuage import devnet
-from nuage.chain.anvil import free_port
+from nuage.chain.anvil import free_ports
 from nuage.chain.bindings import Contracts
 from nuage.chain.client import Chain
 from nuage.client import Client
@@ -62,7 +62,9 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
     with pytest.MonkeyPatch.context() as env:
         for name in ("NUAGE_RPC_URL", "NUAGE_DEPLOYMENT", "NUAGE_STORAGE_URL", "NUAGE_HOME"):
             env.delenv(name, raising=False)
-        state = devnet.up(settings, workers=1, **{port: free_port() for port in ports})
+        state = devnet.up(
+            settings, workers=1, **dict(zip(ports, free_ports(len(ports)), strict=True))
+        )
         try:
             owner = Client.devnet("app-owner", home=settings.home)
             apps = {}

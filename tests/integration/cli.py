@@ -6,7 +6,7 @@ from typing import Any
 
 from typer.testing import CliRunner, Result
 
-from nuage.chain.anvil import free_port
+from nuage.chain.anvil import free_ports
 from nuage.cli import app
 
 
@@ -29,10 +29,11 @@ class Nuage:
 
         One worker unless told otherwise: each is a process, and CI has two cores.
         """
-        ports = ["--port", str(free_port()), "--storage-port", str(free_port())]
-        ports += ["--market-port", str(free_port()), "--scheduler-port", str(free_port())]
+        chain, storage, market, scheduler, explorer = free_ports(5)
+        ports = ["--port", str(chain), "--storage-port", str(storage)]
+        ports += ["--market-port", str(market), "--scheduler-port", str(scheduler)]
         if "--explorer-port" not in options:
-            ports += ["--explorer-port", str(free_port())]
+            ports += ["--explorer-port", str(explorer)]
         workers = [] if "--workers" in options else ["--workers", "1"]
         return self("devnet", "up", *ports, *workers, *options)
 

@@ -7,6 +7,7 @@ anvil comes from the npm package @foundry-rs/anvil, installed by
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -20,7 +21,7 @@ import httpx
 
 from nuage.exceptions import ConfigError
 
-__all__ = ["Anvil", "anvil_command", "find_anvil", "free_port", "wait_for_rpc"]
+__all__ = ["Anvil", "anvil_command", "find_anvil", "free_port", "free_ports", "wait_for_rpc"]
 
 _PROJECT_ANVIL = Path(".tools/anvil/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil")
 
@@ -42,9 +43,17 @@ def find_anvil() -> str:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct ports free on 127.0.0.1 now (held together while chosen, so two calls
+    in a row cannot hand out the same one)."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in sockets]
 
 
 def anvil_command(
