@@ -80,6 +80,9 @@ def run_demo(
         else:
             console.print(f"  output: {result.output}")
 
+    explorer = state.services.get("explorer")
+    if explorer:
+        console.print(f"\nThe DApp Store and every task of this run: [bold]{explorer}[/]")
     console.print(
         f"\nResults are in {results}/. Look around:\n"
         "  nuage devnet status                 what runs, where, and the accounts by role\n"
