@@ -369,9 +369,8 @@ TIME_NOTES = {
     "before the requester's receipt poll returns",
     "places": "chain = fetch + finalize; sandbox; storage = upload; scheduler = before the "
     "worker's first task (the scheduler's watcher seeing the deal, the worker's next pull) + "
-    "between two tasks of a worker (pull round trips: the scheduler counts a trust-1 replicate "
-    "as running until its watcher sees TaskFinalized, and answers a pull made earlier with "
-    "retry_after = 2 s); no_task_left = after a worker's last task until the last task ends, "
+    "between two tasks of a worker (the pull's round trip: a worker asks again as soon as a "
+    "slot frees, naming the replicates still busy); no_task_left = after a worker's last task until the last task ends, "
     "and all along for a worker the bag had no task for (a bag smaller than the pool)",
 }
 
