@@ -370,8 +370,9 @@ TIME_NOTES = {
     "places": "chain = fetch + finalize; sandbox; storage = upload; scheduler = before the "
     "worker's first task (the scheduler's watcher seeing the deal, the worker's next pull) + "
     "between two tasks of a worker (the pull's round trip: a worker asks again as soon as a "
-    "slot frees, naming the replicates still busy); no_task_left = after a worker's last task until the last task ends, "
-    "and all along for a worker the bag had no task for (a bag smaller than the pool)",
+    "slot frees, naming the replicates still busy); no_task_left = after a worker's last "
+    "task until the last task ends, and all along for a worker the bag had no task for (a bag "
+    "smaller than the pool)",
 }
 
 
